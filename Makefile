@@ -1,0 +1,89 @@
+# ucspi-tcp, faithful and modern.  The compile and link commands come from
+# conf-cc and conf-ld (first line), the install prefix from conf-home.
+# CC=clang make replaces the compiler named in conf-cc and conf-ld.
+
+SHELL = /bin/sh
+B = build
+
+CONF_CC := $(shell head -n 1 conf-cc)
+CONF_LD := $(shell head -n 1 conf-ld)
+HOME_DIR := $(shell head -n 1 conf-home)
+ifeq ($(origin CC),default)
+COMPILE := $(CONF_CC)
+LINK := $(CONF_LD)
+else
+COMPILE := $(CC) $(wordlist 2,999,$(CONF_CC))
+LINK := $(CC) $(wordlist 2,999,$(CONF_LD))
+endif
+COMPILE += $(EXTRA_CFLAGS)
+LINK += $(EXTRA_LDFLAGS)
+
+PROGS := $(sort $(patsubst src/%.c,%,$(wildcard src/*.c)))
+SCRIPTS := $(sort $(notdir $(wildcard src/scripts/*)))
+LIBSRC := $(sort $(wildcard src/lib/*.c))
+LIBOBJ := $(patsubst src/lib/%.c,$(B)/obj/lib/%.o,$(LIBSRC))
+UNITSRC := $(sort $(wildcard tests/unit/*.c))
+UNITS := $(patsubst tests/unit/%.c,$(B)/t/%,$(UNITSRC))
+MAN1 := $(sort $(wildcard man/*.1))
+MAN5 := $(sort $(wildcard man/*.5))
+# Programs linked fully static: they start several times faster.
+STATIC_PROGS := tcprules tcprulescheck
+LIBS := $(B)/libucspi.a -l:libcdb.a
+
+all: $(B)/.deps $(addprefix $(B)/,$(PROGS)) $(addprefix $(B)/,$(SCRIPTS))
+
+$(B)/.deps: src/deps.sh
+	@mkdir -p $(B)
+	sh src/deps.sh
+	@touch $@
+
+$(B)/obj/lib/%.o: src/lib/%.c src/lib/*.h $(B)/.deps conf-cc
+	@mkdir -p $(dir $@)
+	$(COMPILE) -c -o $@ $<
+
+$(B)/obj/%.o: src/%.c src/lib/*.h $(B)/.deps conf-cc
+	@mkdir -p $(dir $@)
+	$(COMPILE) -c -o $@ $<
+
+$(B)/libucspi.a: $(LIBOBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(addprefix $(B)/,$(filter-out $(STATIC_PROGS),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a conf-ld
+	$(LINK) -o $@ $< $(LIBS)
+
+$(addprefix $(B)/,$(filter $(STATIC_PROGS),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a conf-ld
+	$(LINK) $(STATIC) -o $@ $< $(LIBS)
+
+# Full static linking unless a sanitizer build asks otherwise.
+STATIC = -static
+
+$(addprefix $(B)/,$(SCRIPTS)): $(B)/%: src/scripts/% conf-home
+	sed 's}@HOME@}$(HOME_DIR)}g' $< > $@
+	chmod 755 $@
+
+$(B)/t/%: tests/unit/%.c $(B)/libucspi.a tests/unit/tap.h
+	@mkdir -p $(dir $@)
+	$(COMPILE) -Itests/unit -o $@ $< $(LIBS)
+
+units: $(UNITS)
+
+# The README's test command: build, install dependencies, run every test.
+check: all units
+	sh src/deps.sh --tests
+	UCSPI_BIN=$(CURDIR)/$(B) prove tests/
+
+demo: all
+	sh src/demo.sh
+
+install: all
+	mkdir -p $(DESTDIR)$(HOME_DIR)/bin $(DESTDIR)$(HOME_DIR)/share/man/man1 $(DESTDIR)$(HOME_DIR)/share/man/man5
+	for p in $(PROGS) $(SCRIPTS); do cp $(B)/$$p $(DESTDIR)$(HOME_DIR)/bin/$$p.new && mv -f $(DESTDIR)$(HOME_DIR)/bin/$$p.new $(DESTDIR)$(HOME_DIR)/bin/$$p; done
+	for m in $(MAN1); do cp $$m $(DESTDIR)$(HOME_DIR)/share/man/man1/; done
+	for m in $(MAN5); do cp $$m $(DESTDIR)$(HOME_DIR)/share/man/man5/; done
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all check demo install clean units
+.DELETE_ON_ERROR:

@@ -1,0 +1,38 @@
+#ifndef ENV_H
+#define ENV_H
+#include <stddef.h>
+
+/* An environment to hand to execve or posix_spawn: the base environment
+   (usually environ) with sets and unsets applied.  Storage is reused after
+   envb_reset, so a server building one per connection allocates only
+   while warming up. */
+struct envb_chunk;
+struct envb {
+  char **base;      /* the environment it starts from; not copied */
+  size_t nbase;
+  char **vec;       /* the result, NULL-terminated */
+  size_t n, cap;
+  struct envb_chunk *chunks;  /* "NAME=value" strings of the sets */
+  int nomem;        /* set when an allocation failed */
+};
+
+void envb_init(struct envb *e, char **base);
+/* Forget every set and unset: back to the base environment. */
+void envb_reset(struct envb *e);
+/* NAME=value, replacing any NAME already there.  0, or -1 out of memory. */
+int envb_set(struct envb *e, const char *name, const char *value);
+/* Same with the value given by pointer and length (need not end in 0). */
+int envb_setn(struct envb *e, const char *name, size_t namelen,
+              const char *value, size_t valuelen);
+/* "NAME=value" in one string (as stored in rule data); an item without
+   '=' unsets NAME. */
+int envb_put(struct envb *e, const char *item, size_t len);
+/* Remove NAME. */
+void envb_unset(struct envb *e, const char *name);
+/* The current value of NAME, or NULL. */
+const char *envb_get(const struct envb *e, const char *name);
+/* The NULL-terminated vector; valid until the next call that changes e.
+   NULL if an allocation failed since the last reset. */
+char **envb_vec(struct envb *e);
+void envb_free(struct envb *e);
+#endif
