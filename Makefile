@@ -71,7 +71,7 @@ units: $(UNITS)
 # The README's test command: build, install dependencies, run every test.
 check: all units
 	sh src/deps.sh --tests
-	UCSPI_BIN=$(CURDIR)/$(B) prove tests/
+	UCSPI_BIN=$(abspath $(B)) prove tests/
 
 demo: all
 	sh src/demo.sh
