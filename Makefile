@@ -29,6 +29,8 @@ MAN5 := $(sort $(wildcard man/*.5))
 # Programs linked fully static: they start several times faster.
 STATIC_PROGS := tcprules tcprulescheck
 LIBS := $(B)/libucspi.a -l:libcdb.a
+# Extra libraries of one program: LDLIBS_prog = ...
+LDLIBS_rblsmtpd = -lresolv
 
 all: $(B)/.deps $(addprefix $(B)/,$(PROGS)) $(addprefix $(B)/,$(SCRIPTS))
 
@@ -50,10 +52,10 @@ $(B)/libucspi.a: $(LIBOBJ)
 	ar rcs $@ $^
 
 $(addprefix $(B)/,$(filter-out $(STATIC_PROGS),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a conf-ld
-	$(LINK) -o $@ $< $(LIBS)
+	$(LINK) -o $@ $< $(LIBS) $(LDLIBS_$*)
 
 $(addprefix $(B)/,$(filter $(STATIC_PROGS),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a conf-ld
-	$(LINK) $(STATIC) -o $@ $< $(LIBS)
+	$(LINK) $(STATIC) -o $@ $< $(LIBS) $(LDLIBS_$*)
 
 # Full static linking unless a sanitizer build asks otherwise.
 STATIC = -static
