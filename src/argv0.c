@@ -1,0 +1,14 @@
+/* argv0: run a program under another name (argv[0]). */
+#include "msg.h"
+#include "pathexec.h"
+
+#define USAGE "argv0 realname program [ arg ... ]"
+
+int main(int argc, char **argv)
+{
+  msg_setprog("argv0");
+  if (argc < 3) msg_usage(USAGE);
+  extern char **environ;
+  pathexec_run(argv[1], argv + 2, environ);
+  msg_fatal_sys("unable to run ", argv[1], (char *) 0);
+}

@@ -1,0 +1,27 @@
+/* fixcrio: run a program, adding the CR that is missing before a LF in
+   what it reads and in what it writes. */
+#include "crlf.h"
+#include "msg.h"
+#include "relay.h"
+
+#define USAGE "fixcrio program [ arg ... ]"
+
+/* The last byte seen in each direction, so that a CR at the end of one
+   packet counts for a LF at the start of the next. */
+struct fixer { char last[2]; };
+
+static size_t fix_packet(void *ctx, enum relay_dir dir, const char *in,
+                         size_t n, char *out)
+{
+  struct fixer *f = ctx;
+  return crlf_fix(in, n, out, &f->last[dir]);
+}
+
+int main(int argc, char **argv)
+{
+  msg_setprog("fixcrio");
+  if (argc < 2) msg_usage(USAGE);
+  struct fixer f = { { 0, 0 } };
+  struct relay_hooks h = { fix_packet, 0, &f };
+  relay_run(argv + 1, &h);
+}
