@@ -89,3 +89,41 @@ clean:
 
 .PHONY: all check demo install clean units
 .DELETE_ON_ERROR:
+
+# ---- Benchmarks, sanitizers, fuzzing (bench/, fuzz/; issue 6) ----------
+# make bench: ours against /usr/bin's reference, figures to bench/RESULTS.md.
+BENCH_TOOLS := loadgen bareloop genrules spawnloop
+$(addprefix $(B)/bench/,$(BENCH_TOOLS)): $(B)/bench/%: bench/%.c conf-cc
+	@mkdir -p $(dir $@)
+	$(COMPILE) -o $@ $<
+# The service of the benchmarks: static, so that it starts fast.
+$(B)/bench/okchild: bench/okchild.c conf-cc
+	@mkdir -p $(dir $@)
+	$(COMPILE) -static -s -o $@ $<
+bench: all $(addprefix $(B)/bench/,$(BENCH_TOOLS) okchild)
+	UCSPI_BIN=$(abspath $(B)) perl bench/run.pl
+
+# make asan: the whole test suite built with ASan and UBSan, in $(B)-asan.
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g
+asan:
+	UCSPI_SANITIZED=1 ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	$(MAKE) B=$(B)-asan STATIC= EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDFLAGS="$(SAN_FLAGS)" check
+
+# make fuzz: each libFuzzer target of fuzz/ for FUZZTIME seconds.
+FUZZTIME = 60
+fuzz:
+	sh fuzz/run.sh $(B)-fuzz $(FUZZTIME)
+
+# For make check: the fuzz targets as plain programs replaying the corpus
+# (tests/robust_fuzz_replay.t), once the sources they need exist; and
+# dynamically linked tcprules/tcprulescheck for valgrind (tests/valgrind_*.t).
+FUZZ_READY := $(shell for f in fuzz/*.c; do n=$$(sed -n 's|^// needs: ||p' $$f); [ -n "$$n" ] && ls $$n >/dev/null 2>&1 && basename $$f .c; done)
+$(B)/t/fuzz_%: fuzz/%.c fuzz/replay.c $(B)/libucspi.a
+	@mkdir -p $(dir $@)
+	$(COMPILE) -o $@ $< fuzz/replay.c $(LIBS)
+VALGRIND_PROGS := $(filter tcprules tcprulescheck,$(PROGS))
+$(B)/t/dyn/%: $(B)/obj/%.o $(B)/libucspi.a conf-ld
+	@mkdir -p $(dir $@)
+	$(LINK) -o $@ $< $(LIBS) $(LDLIBS_$*)
+units: $(addprefix $(B)/t/fuzz_,$(FUZZ_READY)) $(addprefix $(B)/t/dyn/,$(VALGRIND_PROGS))
+.PHONY: bench asan fuzz

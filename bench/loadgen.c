@@ -1,0 +1,166 @@
+/* loadgen: keep N connections in flight against a TCP server on the
+   loopback, read each to EOF, report throughput and latency.
+   usage: loadgen [-c concurrency] [-n total] [-t seconds] [-e bytes] ip port
+   Prints one line: completed=.. failed=.. unfinished=.. seconds=.. cps=..
+   p50_us=.. p99_us=.. max_us=..  Bounded in count (-n) and time (-t). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct conn { long long start_ns; size_t got; int fd; };
+
+static struct sockaddr_storage target;
+static socklen_t targetlen;
+static long concurrency = 16, total = 10000, expect = 0;
+static double seconds = 30;
+static long started, completed, failed;
+static long long *latency;   /* ns, one per completed connection */
+static struct conn *conns;   /* indexed by fd */
+static int nconns;
+
+static long long now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void die(const char *what)
+{
+  fprintf(stderr, "loadgen: fatal: %s: %s\n", what, strerror(errno));
+  exit(111);
+}
+
+static void usage(void)
+{
+  fputs("loadgen: usage: loadgen [-c concurrency] [-n total] [-t seconds] [-e bytes] ip port\n", stderr);
+  exit(100);
+}
+
+static void parse_target(const char *ip, const char *port)
+{
+  struct sockaddr_in *s4 = (struct sockaddr_in *) &target;
+  struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) &target;
+  int p = atoi(port);
+  memset(&target, 0, sizeof target);
+  if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons(p);
+    targetlen = sizeof *s4;
+  } else if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1) {
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons(p);
+    targetlen = sizeof *s6;
+  } else usage();
+}
+
+static void start_one(int ep)
+{
+  int fd = socket(target.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  struct epoll_event ev;
+  if (fd == -1) die("unable to create socket");
+  if (fd >= nconns) { errno = EMFILE; die("descriptor out of range"); }
+  conns[fd].start_ns = now_ns();
+  conns[fd].got = 0;
+  conns[fd].fd = fd;
+  started++;
+  /* EPOLLIN also reports a refused or reset connect (EPOLLERR/EPOLLHUP). */
+  ev.events = EPOLLIN | EPOLLRDHUP;
+  ev.data.fd = fd;
+  if (connect(fd, (struct sockaddr *) &target, targetlen) == -1 && errno != EINPROGRESS) {
+    close(fd);
+    failed++;
+    return;
+  }
+  if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == -1) die("unable to add to epoll");
+}
+
+/* 1 while the connection stays open, 0 once it is finished. */
+static int drain(int fd)
+{
+  char buf[4096];
+  for (;;) {
+    ssize_t r = read(fd, buf, sizeof buf);
+    if (r > 0) { conns[fd].got += r; continue; }
+    if (r == -1 && errno == EINTR) continue;
+    if (r == -1 && errno == EAGAIN) return 1;
+    if (r == 0 && conns[fd].got >= (size_t) expect)
+      latency[completed++] = now_ns() - conns[fd].start_ns;
+    else
+      failed++;
+    close(fd);   /* also removes it from the epoll set */
+    return 0;
+  }
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+  long long x = *(const long long *) a, y = *(const long long *) b;
+  return (x > y) - (x < y);
+}
+
+static long long percentile(double p)
+{
+  long i;
+  if (!completed) return 0;
+  i = (long) (p * (completed - 1) + 0.5);
+  return latency[i];
+}
+
+int main(int argc, char **argv)
+{
+  int opt, ep, inflight = 0;
+  long long t0, deadline, elapsed;
+  struct epoll_event evs[256];
+
+  while ((opt = getopt(argc, argv, "c:n:t:e:")) != -1) {
+    switch (opt) {
+    case 'c': concurrency = atol(optarg); break;
+    case 'n': total = atol(optarg); break;
+    case 't': seconds = atof(optarg); break;
+    case 'e': expect = atol(optarg); break;
+    default: usage();
+    }
+  }
+  if (argc - optind != 2 || concurrency < 1 || total < 1 || total > 10000000 || seconds <= 0) usage();
+  parse_target(argv[optind], argv[optind + 1]);
+
+  nconns = concurrency + 256;   /* fds 0-2, epoll, then the sockets */
+  conns = calloc(nconns, sizeof *conns);
+  latency = malloc(total * sizeof *latency);
+  if (!conns || !latency) die("out of memory");
+  ep = epoll_create1(EPOLL_CLOEXEC);
+  if (ep == -1) die("unable to create epoll");
+
+  t0 = now_ns();
+  deadline = t0 + (long long) (seconds * 1e9);
+  for (;;) {
+    int n, i;
+    while (inflight < concurrency && started < total) {
+      long before = failed;
+      start_one(ep);
+      if (failed == before) inflight++;
+    }
+    if (inflight == 0) break;
+    long long left = deadline - now_ns();
+    if (left <= 0) break;
+    n = epoll_wait(ep, evs, 256, (int) (left / 1000000) + 1);
+    if (n == -1 && errno != EINTR) die("unable to wait");
+    for (i = 0; i < n; i++)
+      if (!drain(evs[i].data.fd)) inflight--;
+  }
+  elapsed = now_ns() - t0;
+  qsort(latency, completed, sizeof *latency, cmp_ll);
+  printf("completed=%ld failed=%ld unfinished=%d seconds=%.3f cps=%.0f p50_us=%lld p99_us=%lld max_us=%lld\n",
+         completed, failed, inflight, elapsed / 1e9, completed / (elapsed / 1e9),
+         percentile(0.50) / 1000, percentile(0.99) / 1000, percentile(1.0) / 1000);
+  return failed || inflight ? 1 : 0;
+}

@@ -1,0 +1,301 @@
+#!/usr/bin/perl
+# The benchmark driver of `make bench`: our programs against the reference
+# (Debian's ucspi-tcp 0.88 in /usr/bin), interleaved A B A B so that noise
+# falls on both, loopback only, every run bounded in count and time.
+# Environment: UCSPI_BIN (our build, absolute), BENCH_BIN (the tools of
+# bench/, default $UCSPI_BIN/bench), BENCH_ROUNDS (3), BENCH_CONNS (3000
+# connections a run), BENCH_RSS_CONNS (10000), BENCH_OUT (report file,
+# default bench/RESULTS.md), BENCH_ONLY (comma list of parts: conn, rules,
+# rss; default all).
+use strict;
+use warnings;
+use POSIX qw(strftime WNOHANG);
+use Time::HiRes qw(time);
+
+my $ours = $ENV{UCSPI_BIN} || 'build';
+my $tools = $ENV{BENCH_BIN} || "$ours/bench";
+my $rounds = $ENV{BENCH_ROUNDS} || 3;
+my $conns = $ENV{BENCH_CONNS} || 3000;
+my $rss_conns = $ENV{BENCH_RSS_CONNS} || 10000;
+my $out = $ENV{BENCH_OUT} || 'bench/RESULTS.md';
+my %only = map { $_ => 1 } split /,/, ($ENV{BENCH_ONLY} || 'conn,rules,rss');
+my $ref = '/usr/bin';
+my $work = "$tools/work";
+my $child = "$tools/okchild";
+my $run_seconds = 60;    # bound of one loadgen run
+my @report;
+
+mkdir $work;
+-x "$tools/loadgen" or die "bench: tools missing in $tools: run make bench\n";
+sub have { -x $_[0] }
+sub say_ { my $l = join '', @_; print "$l\n"; push @report, $l }
+
+sub median {
+  my @v = sort { $a <=> $b } grep { defined } @_;
+  return undef unless @v;
+  return @v % 2 ? $v[$#v / 2] : ($v[@v / 2 - 1] + $v[@v / 2]) / 2;
+}
+sub ratio { defined $_[0] && defined $_[1] && $_[1] ? sprintf('%.2f', $_[0] / $_[1]) : '-' }
+sub fmt { defined $_[0] ? sprintf($_[1] || '%.0f', $_[0]) : '-' }
+
+# Start a server that prints its port on its first line (-1); returns
+# (pid, port).
+sub start_server {
+  my @cmd = @_;
+  my $pid = open(my $fh, '-|', @cmd) or die "bench: unable to run $cmd[0]: $!\n";
+  my $port;
+  eval {
+    local $SIG{ALRM} = sub { die "timeout\n" };
+    alarm 10;
+    $port = <$fh>;
+    alarm 0;
+  };
+  die "bench: $cmd[0] printed no port\n" unless defined $port && $port =~ /^(\d+)$/;
+  return ($pid, $1, $fh);
+}
+
+sub stop_server {
+  my ($pid, $fh) = @_;
+  kill 'TERM', $pid;
+  for (1 .. 50) { last if waitpid($pid, WNOHANG) == $pid; select undef, undef, undef, 0.1 }
+  kill 'KILL', $pid;
+  close $fh;
+}
+
+sub loadgen {
+  my ($port, $c, $n) = @_;
+  my $line = `timeout @{[$run_seconds + 10]} $tools/loadgen -c $c -n $n -t $run_seconds -e 3 127.0.0.1 $port`;
+  my %r = $line =~ /(\w+)=([\d.]+)/g;
+  return \%r;
+}
+
+# ---- connections per second --------------------------------------------
+
+sub server_configs {
+  my ($c, $cdb) = @_;
+  my @b = $c > 16 ? ('-b', '1024') : ();
+  my @common = ('-1', '-q', '-H', '-R', '-l', 'x', '-c', '200', @b);
+  my @cfg;
+  push @cfg, ['ours', "$ours/tcpserver", @common, '127.0.0.1', '0', $child] if have("$ours/tcpserver");
+  push @cfg, ['reference', "$ref/tcpserver", @common, '127.0.0.1', '0', $child] if have("$ref/tcpserver");
+  if ($cdb && $c == 16) {
+    push @cfg, ['ours -x', "$ours/tcpserver", @common, '-x', $cdb, '127.0.0.1', '0', $child] if have("$ours/tcpserver");
+    push @cfg, ['reference -x', "$ref/tcpserver", @common, '-x', $cdb, '127.0.0.1', '0', $child] if have("$ref/tcpserver");
+  }
+  push @cfg, ['limit fork', "$tools/bareloop", 'fork', $child];
+  push @cfg, ['limit vfork', "$tools/bareloop", 'vfork', $child];
+  return @cfg;
+}
+
+sub bench_connections {
+  my ($cdb) = @_;
+  for my $c (16, 64) {
+    my @cfg = server_configs($c, $cdb);
+    my %res;
+    for my $round (1 .. $rounds) {
+      for my $cfg (@cfg) {
+        my ($name, @cmd) = @$cfg;
+        my ($pid, $port, $fh) = start_server(@cmd);
+        my $r = loadgen($port, $c, $conns);
+        stop_server($pid, $fh);
+        printf "# c=%d round %d %-13s %s\n", $c, $round, $name, join ' ', map { "$_=" . ($r->{$_} // '?') } qw(completed failed cps p50_us p99_us max_us);
+        push @{ $res{$name} }, $r;
+      }
+    }
+    say_('');
+    say_("### Concurrency $c" . ($c > 16 ? ' (`-b 1024`; the limit loops always use 1024)' : ''));
+    say_('');
+    say_('| server | conn/s (median) | vs reference | vs limit vfork | p50 ms | p99 ms | max ms | failed |');
+    say_('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    my %med;
+    for my $cfg (@cfg) {
+      my $name = $cfg->[0];
+      my @r = @{ $res{$name} };
+      $med{$name} = {
+        cps => median(map { $_->{cps} } @r),
+        p50 => median(map { $_->{p50_us} } @r),
+        p99 => median(map { $_->{p99_us} } @r),
+        max => median(map { $_->{max_us} } @r),
+        failed => eval { my $s = 0; $s += ($_->{failed} // 0) + ($_->{unfinished} // 0) for @r; $s },
+      };
+    }
+    for my $cfg (@cfg) {
+      my $name = $cfg->[0];
+      my $m = $med{$name};
+      my $base = $name =~ /-x$/ ? 'reference -x' : 'reference';
+      say_(sprintf '| %s | %s | %s | %s | %s | %s | %s | %d |', $name, fmt($m->{cps}),
+        ratio($m->{cps}, $med{$base} && $med{$base}{cps}),
+        ratio($m->{cps}, $med{'limit vfork'}{cps}),
+        fmt(defined $m->{p50} ? $m->{p50} / 1000 : undef, '%.2f'),
+        fmt(defined $m->{p99} ? $m->{p99} / 1000 : undef, '%.2f'),
+        fmt(defined $m->{max} ? $m->{max} / 1000 : undef, '%.2f'), $m->{failed});
+    }
+    if ($med{'ours -x'} && $med{ours}) {
+      say_('');
+      say_(sprintf 'ours with `-x` (10^6-line cdb) / ours without: %s', ratio($med{'ours -x'}{cps}, $med{ours}{cps}));
+    }
+    if ($med{'reference -x'} && $med{reference}) {
+      say_(sprintf 'reference with `-x` / reference without: %s', ratio($med{'reference -x'}{cps}, $med{reference}{cps}));
+    }
+  }
+}
+
+# ---- tcprules and tcprulescheck ------------------------------------------
+
+# Run a command under /usr/bin/time -v; returns (seconds, peak RSS kB, exit).
+sub timed {
+  my ($in, @cmd) = @_;
+  my $tv = "$work/time.out";
+  my $t0 = time;
+  system('/usr/bin/time', '-v', '-o', $tv, 'sh', '-c', 'exec "$@" < "$0" > /dev/null', $in, @cmd);
+  my $elapsed = time - $t0;
+  my $exit = $? >> 8;
+  open my $fh, '<', $tv or return ($elapsed, undef, $exit);
+  my ($rss) = join('', <$fh>) =~ /Maximum resident set size \(kbytes\): (\d+)/;
+  return ($elapsed, $rss, $exit);
+}
+
+sub dump_cdb { my $d = `cdb -d $_[0] 2>/dev/null`; return $? ? undef : $d }
+
+sub bench_rules {
+  my @sizes = (100000, 1000000);
+  my $cdb_tool = -x '/usr/bin/cdb' ? '/usr/bin/cdb' : undef;
+  my %files;
+  for my $n (@sizes) {
+    my $txt = "$work/rules-$n.txt";
+    system("$tools/genrules $n > $txt") == 0 or die "bench: genrules failed\n";
+    $files{$n} = $txt;
+  }
+  say_('');
+  say_('### tcprules (generated rules, every 0.88 address form, assignments)');
+  say_('');
+  say_('| lines | program | seconds (median) | lines/s | peak RSS MB | vs reference |');
+  say_('| ---: | --- | ---: | ---: | ---: | ---: |');
+  my $big_cdb;
+  for my $n (@sizes) {
+    my $txt = $files{$n};
+    my @progs;
+    push @progs, ['reference', "$ref/tcprules", "$work/ref-$n.cdb"] if have("$ref/tcprules");
+    push @progs, ['ours', "$ours/tcprules", "$work/ours-$n.cdb"] if have("$ours/tcprules");
+    my %t;
+    for my $round (1 .. $rounds) {
+      for my $p (@progs) {
+        my ($name, $prog, $cdb) = @$p;
+        my ($s, $rss, $exit) = timed($txt, $prog, $cdb, "$cdb.tmp");
+        die "bench: $prog failed on $txt (exit $exit)\n" if $exit;
+        push @{ $t{$name}{s} }, $s;
+        push @{ $t{$name}{rss} }, $rss;
+      }
+      # tinycdb's own cdb -c on exactly the same records, as a yardstick
+      if ($cdb_tool && $progs[0]) {
+        my $dumpf = "$work/rules-$n.cdbmake";
+        if (!-e $dumpf) {
+          system("cdb -d $progs[0][2] > $dumpf") == 0 or die "bench: cdb -d failed\n";
+        }
+        my ($s, $rss) = timed($dumpf, $cdb_tool, '-c', "$work/cdbc-$n.cdb");
+        push @{ $t{'cdb -c'}{s} }, $s;
+        push @{ $t{'cdb -c'}{rss} }, $rss;
+      }
+    }
+    my $ref_s = $t{reference} ? median(@{ $t{reference}{s} }) : undef;
+    for my $name (grep { $t{$_} } 'reference', 'ours', 'cdb -c') {
+      my $s = median(@{ $t{$name}{s} });
+      say_(sprintf '| %d | %s | %.3f | %s | %.1f | %s |', $n, $name, $s, fmt($n / $s),
+        median(@{ $t{$name}{rss} }) / 1024, $ref_s ? ratio($ref_s, $s) . 'x speed' : '-');
+    }
+    if ($t{ours} && $t{reference}) {
+      my ($a, $b) = (dump_cdb("$work/ref-$n.cdb"), dump_cdb("$work/ours-$n.cdb"));
+      say_("| $n | (ours and reference cdb records " . (defined $a && defined $b && $a eq $b ? 'identical' : 'DIFFER') . ') | | | | |');
+    }
+    $big_cdb = $progs[0][2] if @progs;
+  }
+  return $big_cdb;
+}
+
+sub bench_rulescheck {
+  my ($cdb) = @_;
+  my @progs;
+  push @progs, ['reference', "$ref/tcprulescheck"] if have("$ref/tcprulescheck");
+  push @progs, ['ours', "$ours/tcprulescheck"] if have("$ours/tcprulescheck");
+  return unless @progs && $cdb;
+  my $count = 500;
+  my %t;
+  local $ENV{TCPREMOTEIP} = '10.20.30.40';
+  local $ENV{TCPREMOTEHOST} = 'mail.example.org';
+  for my $round (1 .. $rounds) {
+    for my $p (@progs) {
+      my $us = `$tools/spawnloop $count $p->[1] $cdb`;
+      push @{ $t{ $p->[0] }{us} }, $us + 0;
+    }
+  }
+  for my $p (@progs) {
+    my (undef, $rss) = timed('/dev/null', $p->[1], $cdb);
+    $t{ $p->[0] }{rss} = $rss;
+  }
+  say_('');
+  say_("### tcprulescheck on the 10^6-line cdb ($count invocations a round, one lookup each)");
+  say_('');
+  say_('| program | us per invocation (median) | peak RSS MB | time vs reference |');
+  say_('| --- | ---: | ---: | ---: |');
+  for my $p (@progs) {
+    my $m = median(@{ $t{ $p->[0] }{us} });
+    say_(sprintf '| %s | %.0f | %.1f | %s |', $p->[0], $m, ($t{ $p->[0] }{rss} // 0) / 1024,
+      $t{reference} ? ratio($m, median(@{ $t{reference}{us} })) : '-');
+  }
+}
+
+# ---- tcpserver parent RSS ------------------------------------------------
+
+sub bench_rss {
+  my @cfg;
+  push @cfg, ['reference', "$ref/tcpserver"] if have("$ref/tcpserver");
+  push @cfg, ['ours', "$ours/tcpserver"] if have("$ours/tcpserver");
+  return unless @cfg;
+  say_('');
+  say_("### tcpserver parent after $rss_conns connections (`-q -H -R -l x -c 200`, concurrency 16)");
+  say_('');
+  say_('| server | VmRSS kB | VmHWM kB | failed |');
+  say_('| --- | ---: | ---: | ---: |');
+  for my $cfg (@cfg) {
+    my ($name, $prog) = @$cfg;
+    my ($pid, $port, $fh) = start_server($prog, '-1', '-q', '-H', '-R', '-l', 'x', '-c', '200', '127.0.0.1', '0', $child);
+    my $r = loadgen($port, 16, $rss_conns);
+    open my $st, '<', "/proc/$pid/status" or die;
+    my $s = join '', <$st>;
+    close $st;
+    stop_server($pid, $fh);
+    my ($rss) = $s =~ /VmRSS:\s+(\d+)/;
+    my ($hwm) = $s =~ /VmHWM:\s+(\d+)/;
+    say_(sprintf '| %s | %d | %d | %d |', $name, $rss, $hwm, ($r->{failed} // 0) + ($r->{unfinished} // 0));
+  }
+}
+
+# ---- main ------------------------------------------------------------------
+
+my $date = strftime('%Y-%m-%d %H:%M', localtime);
+my $uname = `uname -srm`; chomp $uname;
+my $cpus = `nproc`; chomp $cpus;
+say_('# Benchmark results');
+say_('');
+say_("Run by `make bench` on $date, $uname, $cpus CPUs; $rounds interleaved rounds, medians.");
+say_("Ours: `$ours`; reference: Debian's ucspi-tcp 0.88 in /usr/bin; limit: `bench/bareloop` (accept, then fork or vfork and exec, nothing else).");
+say_("Service: `bench/okchild` (static, writes \"ok\\n\"). Client: `bench/loadgen -c C -n $conns -t $run_seconds -e 3 127.0.0.1 PORT` (connect to EOF).");
+say_("Servers: `tcpserver -1 -q -H -R -l x -c 200 [-b 1024] [-x rules.cdb] 127.0.0.1 0 okchild`.");
+say_('Not built yet: ' . join(', ', grep { !have("$ours/$_") } qw(tcpserver tcprules tcprulescheck))) if grep { !have("$ours/$_") } qw(tcpserver tcprules tcprulescheck);
+my $cdb;
+if ($only{rules}) {
+  $cdb = bench_rules();
+  bench_rulescheck($cdb);
+}
+if ($only{conn}) {
+  if (!$cdb && -e "$work/ref-1000000.cdb") { $cdb = "$work/ref-1000000.cdb" }
+  if (!$cdb && have("$ref/tcprules")) {
+    system("$tools/genrules 1000000 | $ref/tcprules $work/ref-1000000.cdb $work/ref-1000000.tmp") == 0 and $cdb = "$work/ref-1000000.cdb";
+  }
+  bench_connections($cdb);
+}
+bench_rss() if $only{rss};
+open my $fh, '>', $out or die "bench: unable to write $out: $!\n";
+print $fh "$_\n" for @report;
+close $fh;
+print "# written to $out\n";
