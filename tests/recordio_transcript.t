@@ -1,0 +1,117 @@
+#!/usr/bin/perl
+# recordio: exact transcripts with deterministic programs, process
+# structure, errors; and the same transcripts as the reference's.
+use strict;
+use warnings;
+use File::Temp qw(tempdir);
+
+my $bin = $ENV{UCSPI_BIN} || 'build';
+my $dir = tempdir(CLEANUP => 1);
+my $n = 0;
+
+sub slurp { my ($f) = @_; open my $h, '<:raw', $f or die "$f: $!"; local $/; my $d = <$h>; return defined $d ? $d : '' }
+sub spew { my ($f, $d) = @_; open my $h, '>:raw', $f or die "$f: $!"; print $h $d; close $h }
+sub ok { my ($c, $name) = @_; $n++; print(($c ? "ok" : "not ok"), " $n - $name\n"); return $c }
+sub show { my ($s) = @_; $s =~ s/([^ -~\n])/sprintf("\\x%02x", ord $1)/ge; $s =~ s/^/# /mg; $s }
+
+# Run recordio (ours or the reference) on input with a program that
+# records its pid, reads all its input, then writes `output` at once.
+# Returns (transcript, stdout, exit code, pid).
+sub record {
+  my ($recordio, $input, $output, $code) = @_;
+  spew("$dir/in", $input);
+  spew("$dir/want", $output);
+  unlink "$dir/pid";
+  system("timeout 10 $recordio sh -c 'echo \$\$ > $dir/pid; cat > /dev/null; cat $dir/want; exit $code'"
+    . " < $dir/in > $dir/out 2> $dir/err");
+  my $rc = $? >> 8;
+  # The relay may still be writing its last line after the program ended.
+  for (1 .. 100) { last if slurp("$dir/err") =~ /> \[EOF\]\n\z/; select(undef, undef, undef, 0.05) }
+  my $pid = slurp("$dir/pid"); chomp $pid;
+  return (slurp("$dir/err"), slurp("$dir/out"), $rc, $pid);
+}
+
+# The expected transcript: packets of at most 256 bytes, split at LF.
+sub transcript {
+  my ($pid, $dirchar, $data) = @_;
+  my $t = '';
+  for (my $i = 0; $i < length $data; $i += 256) {
+    my $packet = substr($data, $i, 256);
+    while (length $packet) {
+      if ($packet =~ s/\A([^\n]*)\n//) { $t .= "$pid $dirchar $1 \n" }
+      else { $t .= "$pid $dirchar $packet+\n"; $packet = '' }
+    }
+  }
+  return $t . "$pid $dirchar [EOF]\n";
+}
+
+my @cases = (
+  ['empty both ways', '', ''],
+  ['one line each', "hello\n", "world\n"],
+  ['empty lines', "\n\n", "a\n\nb\n"],
+  ['no final newline', "abc", "partial"],
+  ['mixed', "one\ntwo", "x\ny\nz"],
+  ['binary with CR and NUL', "a\r\n\0b\xff\n", "\r\r\n\0"],
+  ['600 bytes: three packets', ('x' x 300) . "\n" . ('y' x 299), ('z' x 255) . "\n" . ('w' x 344)],
+  ['newline at byte 256', ('q' x 255) . "\n" . "r\n", ('q' x 256) . "\nr"],
+);
+my $have_ref = -x '/usr/bin/recordio';
+for my $c (@cases) {
+  my ($name, $in, $out) = @$c;
+  my ($t, $stdout, $rc, $pid) = record("$bin/recordio", $in, $out, 3);
+  my $want = transcript($pid, '<', $in) . transcript($pid, '>', $out);
+  ok($t eq $want, "transcript: $name") or print show("got:\n$t"), show("want:\n$want");
+  ok($stdout eq $out && $rc == 3, "data passes unchanged, program's exit code: $name");
+  if ($have_ref) {
+    my ($rt, $rstdout, $rrc, $rpid) = record('/usr/bin/recordio', $in, $out, 3);
+    $rt =~ s/^\Q$rpid\E /PID /mg;
+    $t =~ s/^\Q$pid\E /PID /mg;
+    ok($t eq $rt && $rstdout eq $stdout && $rrc == $rc, "same as the reference: $name")
+      or print show("ours:\n$t"), show("reference:\n$rt");
+  } else { $n++; print "ok $n # SKIP no reference recordio\n" }
+}
+
+# Every transcript line is one write(2): ask strace when there is one.
+if (system('command -v strace >/dev/null 2>&1') == 0) {
+  spew("$dir/in", "a\nb\nc");
+  system("strace -f -e trace=write -o $dir/strace $bin/recordio cat < $dir/in > /dev/null 2> $dir/err");
+  my @w = grep { /write\(2,/ } split /\n/, slurp("$dir/strace");
+  my $lines = () = slurp("$dir/err") =~ /\n/g;
+  ok($lines == 8 && @w == $lines && !grep({ !/\\n", \d+\) += \d+$/ } @w), "each transcript line is one write");
+} else { $n++; print "ok $n # SKIP no strace\n" }
+
+# recordio ends when the program's output ends, with stdin still open.
+{
+  pipe(my $r_in, my $w_in) or die;
+  pipe(my $r_out, my $w_out) or die;
+  my $pid = fork();
+  if (!$pid) {
+    open STDIN, '<&', $r_in; open STDOUT, '>&', $w_out; open STDERR, '>', "$dir/err";
+    exec("$bin/recordio", 'sh', '-c', 'echo bye') or exit 99;
+  }
+  close $r_in; close $w_out;
+  my $got = '';
+  eval {
+    local $SIG{ALRM} = sub { die "timeout\n" };
+    alarm 10;
+    while (sysread($r_out, my $b, 100)) { $got .= $b }
+    alarm 0;
+  };
+  ok(!$@ && $got eq "bye\n", "the relay ends with the program's output, stdin still open");
+  close $w_in;
+  waitpid($pid, 0);
+}
+
+# The relay stops and the program ends when stdin ends.
+spew("$dir/in", "line\n");
+system("timeout 10 $bin/recordio cat < $dir/in > $dir/out 2> $dir/err");
+ok(($? >> 8) == 0 && slurp("$dir/out") eq "line\n", 'cat sees the end of its input');
+
+system("$bin/recordio > $dir/out 2> $dir/err");
+ok(($? >> 8) == 100 && slurp("$dir/err") eq "recordio: usage: recordio program [ arg ... ]\n", 'usage');
+system("timeout 10 $bin/recordio /nonexistent/prog < /dev/null > $dir/out 2> $dir/err");
+my $rc = $? >> 8;
+select(undef, undef, undef, 0.2);
+ok($rc == 111 && slurp("$dir/err") =~ /^recordio: fatal: unable to run \/nonexistent\/prog: file does not exist$/m,
+   'unable to run: exit 111');
+print "1..$n\n";
