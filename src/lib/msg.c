@@ -9,6 +9,9 @@
 #define MSG_MAX 4096
 
 static const char *prog = "ucspi";
+static int quiet;
+
+void msg_quiet(int on) { quiet = on; }
 
 void msg_setprog(const char *p) { prog = p; }
 const char *msg_prog(void) { return prog; }
@@ -41,6 +44,7 @@ static void emit(const char *head, const char *first, va_list ap,
                  const char *tail)
 {
   char buf[MSG_MAX];
+  if (quiet) return;
   int saved = errno;
   size_t len = append(buf, 0, prog);
   len = append(buf, len, ": ");

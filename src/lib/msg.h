@@ -7,6 +7,8 @@
 
 void msg_setprog(const char *prog);
 const char *msg_prog(void);
+/* Quiet (-q): from now on every message is dropped; exit codes stay. */
+void msg_quiet(int on);
 
 /* "PROG: " s... "\n" */
 void msg_line(const char *s, ...);
