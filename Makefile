@@ -96,10 +96,11 @@ BENCH_TOOLS := loadgen bareloop genrules spawnloop
 $(addprefix $(B)/bench/,$(BENCH_TOOLS)): $(B)/bench/%: bench/%.c conf-cc
 	@mkdir -p $(dir $@)
 	$(COMPILE) -o $@ $<
-# The service of the benchmarks: static, so that it starts fast.
+# The service of the benchmarks: static (unless a sanitizer build says
+# STATIC=), so that it starts fast.
 $(B)/bench/okchild: bench/okchild.c conf-cc
 	@mkdir -p $(dir $@)
-	$(COMPILE) -static -s -o $@ $<
+	$(COMPILE) $(STATIC) -s -o $@ $<
 bench: all $(addprefix $(B)/bench/,$(BENCH_TOOLS) okchild)
 	UCSPI_BIN=$(abspath $(B)) perl bench/run.pl
 
@@ -114,7 +115,8 @@ FUZZTIME = 60
 fuzz:
 	sh fuzz/run.sh $(B)-fuzz $(FUZZTIME)
 
-# For make check: the fuzz targets as plain programs replaying the corpus
+# For make check: the load generator and service of tests/robust_*.t; the
+# fuzz targets as plain programs replaying the corpus
 # (tests/robust_fuzz_replay.t), once the sources they need exist; and
 # dynamically linked tcprules/tcprulescheck for valgrind (tests/valgrind_*.t).
 FUZZ_READY := $(shell for f in fuzz/*.c; do n=$$(sed -n 's|^// needs: ||p' $$f); [ -n "$$n" ] && ls $$n >/dev/null 2>&1 && basename $$f .c; done)
@@ -125,5 +127,5 @@ VALGRIND_PROGS := $(filter tcprules tcprulescheck,$(PROGS))
 $(B)/t/dyn/%: $(B)/obj/%.o $(B)/libucspi.a conf-ld
 	@mkdir -p $(dir $@)
 	$(LINK) -o $@ $< $(LIBS) $(LDLIBS_$*)
-units: $(addprefix $(B)/t/fuzz_,$(FUZZ_READY)) $(addprefix $(B)/t/dyn/,$(VALGRIND_PROGS))
+units: $(B)/bench/loadgen $(B)/bench/okchild $(addprefix $(B)/t/fuzz_,$(FUZZ_READY)) $(addprefix $(B)/t/dyn/,$(VALGRIND_PROGS))
 .PHONY: bench asan fuzz

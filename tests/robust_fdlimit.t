@@ -1,0 +1,58 @@
+#!/usr/bin/perl
+# Descriptor exhaustion: with its descriptor limit at 0 (set on the
+# running server with prlimit: the parent holds so few descriptors that a
+# small ulimit -n at start never runs short), a pending connection cannot
+# be accepted.  The server must keep running without spinning (its CPU
+# time stays small while exhausted) and serve again once the limit is back.
+# 0.88 spins here: this is one of the issue's requirements beyond it.
+use strict;
+use warnings;
+use lib 'tests';
+use robust_lib;
+use Test::More;
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use Time::HiRes qw(sleep);
+
+need_bins('tcpserver', 'bench/okchild');
+if (system('prlimit --version >/dev/null 2>&1') != 0) {
+  print "1..0 # SKIP prlimit (util-linux) is missing\n";
+  exit 0;
+}
+my $dir = tempdir(CLEANUP => 1);
+my $log = "$dir/log";
+my ($pid, $port) = start_server($log, ['-v', '-c', '40', '-H', '-R', '-l', 'x', '127.0.0.1', '0', bin('bench/okchild')]);
+
+sub fetch {
+  my ($timeout) = @_;
+  my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 5) or return "connect: $!";
+  my $got = '';
+  eval {
+    local $SIG{ALRM} = sub { die "timeout\n" };
+    alarm $timeout;
+    while (sysread($s, my $buf, 100) > 0) { $got .= $buf }
+    alarm 0;
+  };
+  return $got;
+}
+
+is(fetch(10), "ok\n", 'served before the exhaustion');
+my $limits = `prlimit --pid $pid --nofile --output SOFT,HARD --noheadings`;
+my ($soft, $hard) = $limits =~ /(\S+)\s+(\S+)/;
+ok(defined $hard, "limits read ($soft:$hard)");
+is(system('prlimit', "--pid=$pid", "--nofile=0:$hard"), 0, 'descriptor limit set to 0');
+
+# A client waits in the listen queue that the server cannot accept from.
+my $pending = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 5);
+ok($pending, 'a client connects while the server is exhausted');
+sleep 0.5;
+my $t0 = cpu_ticks($pid);
+sleep 2;
+my $used = cpu_ticks($pid) - $t0;
+ok(kill(0, $pid), 'the server keeps running');
+cmp_ok($used, '<', 40, "no spinning: $used clock ticks of CPU in 2 s while exhausted");
+
+is(system('prlimit', "--pid=$pid", "--nofile=$soft:$hard"), 0, 'descriptor limit restored');
+is(fetch(15), "ok\n", 'served again once descriptors are free');
+ok(stop_server($pid), 'server ends on SIGTERM');
+done_testing();

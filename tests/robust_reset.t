@@ -1,0 +1,64 @@
+#!/usr/bin/perl
+# Clients that reset their connection before tcpserver has written its
+# banner (-B): they wait in the listen queue behind a connection that
+# holds the only slot (-c 1), then reset.  The server must carry on:
+# alive, serving, no children or descriptors left behind.
+use strict;
+use warnings;
+use lib 'tests';
+use robust_lib;
+use Test::More;
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use Socket qw(SOL_SOCKET SO_LINGER);
+
+need_bins('tcpserver');
+my $dir = tempdir(CLEANUP => 1);
+my $log = "$dir/log";
+my ($pid, $port) = start_server($log,
+  ['-v', '-c', '1', '-B', "hello\r\n", '-H', '-R', '-l', 'x', '127.0.0.1', '0', '/bin/sh', '-c', 'read x; echo "got $x"']);
+ok(wait_until(5, sub { slurp($log) =~ m{status: 0/1} }), 'server started');
+my $fds = fd_count($pid);
+
+sub connect_ { IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 5) }
+sub read_all {
+  my ($s) = @_;
+  my $got = '';
+  eval {
+    local $SIG{ALRM} = sub { die "timeout\n" };
+    alarm 10;
+    while (sysread($s, my $buf, 100) > 0) { $got .= $buf }
+    alarm 0;
+  };
+  return $got;
+}
+
+my $holder = connect_();
+my $banner = '';
+sysread($holder, $banner, 100);
+is($banner, "hello\r\n", 'the first client gets the banner and holds the slot');
+my $resets = 0;
+for (1 .. 20) {
+  my $s = connect_() or next;
+  setsockopt($s, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0));   # close sends RST
+  close $s;
+  $resets++;
+}
+is($resets, 20, '20 clients connected and reset while queued');
+print $holder "go\n";
+is(read_all($holder), "got go\n", 'the first client is served');
+close $holder;
+
+ok(wait_until(20, sub {
+  my $t = slurp($log);
+  my $ends = () = $t =~ /^tcpserver: end /mg;
+  $ends >= 1 && $t =~ m{status: 0/1\n\z} && !children($pid) }), 'the queue drained, no child left');
+ok(kill(0, $pid), 'the server keeps running');
+my $s = connect_();
+print $s "again\n";
+is(read_all($s), "hello\r\ngot again\n", 'a new client gets the banner and is served');
+ok(wait_until(10, sub { !children($pid) && slurp($log) =~ m{status: 0/1\n\z} }), 'no zombies');
+is(fd_count($pid), $fds, "descriptor count unchanged ($fds)");
+unlike(slurp($log), qr/fatal/, 'nothing fatal logged');
+ok(stop_server($pid), 'server ends on SIGTERM');
+done_testing();

@@ -1,0 +1,46 @@
+#!/usr/bin/perl
+# A child killed by a signal is logged with its raw wait status, as 0.88
+# does (`end PID status 9` for SIGKILL), and the server carries on.
+use strict;
+use warnings;
+use lib 'tests';
+use robust_lib;
+use Test::More;
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+
+need_bins('tcpserver');
+my $dir = tempdir(CLEANUP => 1);
+my $log = "$dir/log";
+# The child kills itself with the signal whose number the client sends
+# (0: it answers instead).
+my $script = 'read n; n=$(echo "$n" | tr -dc 0-9); [ "$n" = 0 ] && exec echo alive; kill -"$n" $$; sleep 5';
+my ($pid, $port) = start_server($log, ['-v', '-H', '-R', '-l', 'x', '127.0.0.1', '0', '/bin/sh', '-c', $script]);
+
+sub talk {
+  my ($line) = @_;
+  my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 5) or return undef;
+  print $s "$line\n";
+  my $got = '';
+  eval {
+    local $SIG{ALRM} = sub { die "timeout\n" };
+    alarm 10;
+    while (sysread($s, my $buf, 100) > 0) { $got .= $buf }
+    alarm 0;
+  };
+  return $got;
+}
+
+for my $case ([9, 'SIGKILL'], [15, 'SIGTERM'], [1, 'SIGHUP']) {
+  my ($sig, $name) = @$case;
+  is(talk($sig), '', "child killed by $name: the client sees EOF");
+  my $text;
+  ok(wait_until(10, sub { ($text = slurp($log)) =~ /^tcpserver: end (\d+) status $sig$/m }),
+    "logged as end PID status $sig") or diag($text);
+  my ($child) = $text =~ /^tcpserver: end (\d+) status $sig$/m;
+  like($text, qr/^tcpserver: pid $child from 127\.0\.0\.1$/m, 'the same pid was logged at the start');
+}
+is(talk(0), "alive\n", 'the server still serves');
+ok(wait_until(10, sub { slurp($log) =~ m{status: 0/40\n\z} }), 'no child left running');
+ok(stop_server($pid), 'server ends on SIGTERM');
+done_testing();
