@@ -1,0 +1,314 @@
+/* tcpclient: connect to a TCP server and run a program with the
+   connection on fds 6 (read) and 7 (write), and the TCP environment. */
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include "addr.h"
+#include "env.h"
+#include "errtext.h"
+#include "ident.h"
+#include "msg.h"
+#include "opts.h"
+#include "pathexec.h"
+#include "tcpconnect.h"
+#include "tcpenv.h"
+
+#define USAGE "tcpclient [ -hHrRdDqQv ] [ -i localip ] [ -p localport ]" \
+  " [ -T timeoutconn ] [ -l localname ] [ -t timeoutinfo ] host port program"
+
+struct options {
+  int verbosity;            /* 0 -q, 1 -Q, 2 -v */
+  int delay;                /* -d; -D sets TCP_NODELAY */
+  int remotehost;           /* -h / -H */
+  int remoteinfo;           /* -r / -R */
+  int family;               /* -4, -6: AF_INET, AF_INET6; else AF_UNSPEC */
+  unsigned long infotimeout;        /* -t */
+  unsigned long conntimeout[2];     /* -T x+y */
+  struct ip_addr localip;   /* -i */
+  int havelocalip;
+  unsigned localport;       /* -p */
+  const char *localname;    /* -l */
+  unsigned scope;           /* -I ifname: for link-local addresses */
+};
+
+/* The reference's number scanning: leading digits, the rest ignored. */
+static unsigned long scan_ulong(const char *s, size_t *used)
+{
+  unsigned long v = 0;
+  size_t i = 0;
+  for (; s[i] >= '0' && s[i] <= '9'; i++) {
+    unsigned long d = (unsigned long) (s[i] - '0');
+    v = v > (ULONG_MAX - d) / 10 ? ULONG_MAX : v * 10 + d;
+  }
+  if (used) *used = i;
+  return v;
+}
+
+/* -T x+y; "-T x" means x+0. */
+static void parse_conntimeout(const char *s, unsigned long t[2])
+{
+  size_t n;
+  t[0] = scan_ulong(s, &n);
+  if (s[n] == '+') n++;
+  t[1] = scan_ulong(s + n, 0);
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+  int c;
+  while ((c = opts_next(argc, argv, "46dDvqQhHrRi:p:t:T:l:I:")) != -1) {
+    switch (c) {
+    case '4': o->family = AF_INET; break;
+    case '6': o->family = AF_INET6; break;
+    case 'd': o->delay = 1; break;
+    case 'D': o->delay = 0; break;
+    case 'v': o->verbosity = 2; break;
+    case 'q': o->verbosity = 0; break;
+    case 'Q': o->verbosity = 1; break;
+    case 'h': o->remotehost = 1; break;
+    case 'H': o->remotehost = 0; break;
+    case 'r': o->remoteinfo = 1; break;
+    case 'R': o->remoteinfo = 0; break;
+    case 'l': o->localname = optarg; break;
+    case 't': o->infotimeout = scan_ulong(optarg, 0); break;
+    case 'T': parse_conntimeout(optarg, o->conntimeout); break;
+    case 'i':
+      if (ip_parse(optarg, &o->localip) < 0) msg_usage(USAGE);
+      o->havelocalip = 1;
+      break;
+    case 'p':
+      /* As the reference: the number modulo 65536, junk ignored. */
+      o->localport = (unsigned) (scan_ulong(optarg, 0) & 0xffff);
+      break;
+    case 'I':
+      o->scope = if_nametoindex(optarg);
+      if (!o->scope) msg_usage(USAGE);
+      break;
+    default:
+      msg_usage(USAGE);
+    }
+  }
+  return optind;
+}
+
+static void scope_link_local(struct ip_addr *ip, unsigned scope)
+{
+  static const unsigned char fe80[2] = { 0xfe, 0x80 };
+  if (ip->family == AF_INET6 && !ip->scope && scope
+      && ip->a[0] == fe80[0] && (ip->a[1] & 0xc0) == fe80[1])
+    ip->scope = scope;
+}
+
+/* getaddrinfo's failures in the reference's words. */
+static _Noreturn void resolve_failed(const char *host, int eai)
+{
+  if (eai == EAI_NONAME || eai == EAI_NODATA || eai == EAI_ADDRFAMILY)
+    msg_fatal(111, "no IP address for ", host, (char *) 0);
+  if (eai == EAI_MEMORY) errno = ENOMEM;
+  else if (eai == EAI_AGAIN) errno = EAGAIN;
+  else if (eai != EAI_SYSTEM) errno = EIO;
+  msg_fatal_sys("temporarily unable to figure out IP address for ", host,
+                (char *) 0);
+}
+
+static size_t resolve_name(const char *host, int family,
+                           struct ip_addr *addrs, size_t max)
+{
+  struct addrinfo hints = { .ai_family = family, .ai_socktype = SOCK_STREAM };
+  struct addrinfo *res;
+  int eai = getaddrinfo(host, 0, &hints, &res);
+  if (eai) resolve_failed(host, eai);
+  size_t n = 0;
+  for (struct addrinfo *ai = res; ai && n < max; ai = ai->ai_next) {
+    unsigned port;
+    ip_from_sockaddr(ai->ai_addr, &addrs[n], &port);
+    if (family != AF_UNSPEC && addrs[n].family != family) continue;
+    int seen = 0;
+    for (size_t k = 0; k < n; k++) seen |= ip_equal(&addrs[k], &addrs[n]);
+    if (!seen) n++;
+  }
+  freeaddrinfo(res);
+  if (!n) msg_fatal(111, "no IP address for ", host, (char *) 0);
+  return n;
+}
+
+/* The server's addresses.  Host "0" or "" is the local machine, as in
+   0.88: 127.0.0.1 (::1 with -6). */
+static size_t resolve(const char *host, const struct options *o,
+                      struct ip_addr *addrs, size_t max)
+{
+  size_t n = 1;
+  if (!*host || !strcmp(host, "0")) {
+    if (o->family == AF_INET6) ip_parse("::1", &addrs[0]);
+    else ip_set_v4(&addrs[0], 127, 0, 0, 1);
+  } else if (ip_parse(host, &addrs[0]) == 0) {
+    if (o->family != AF_UNSPEC && addrs[0].family != o->family)
+      msg_fatal(111, "no IP address for ", host, (char *) 0);
+  } else {
+    n = resolve_name(host, o->family, addrs, max);
+  }
+  for (size_t i = 0; i < n; i++) scope_link_local(&addrs[i], o->scope);
+  return n;
+}
+
+/* An address in a message: IPv6 in brackets, as in tcpserver's lines. */
+static size_t format_for_log(const struct ip_addr *ip, char *buf)
+{
+  if (ip->family != AF_INET6) return ip_format(ip, buf);
+  char inner[IP_FMT_SIZE], scope[IP_FMT_SIZE];
+  size_t n = ip_format(ip, inner);
+  size_t s = ip_scope_name(ip, scope);
+  size_t len = 0;
+  buf[len++] = '[';
+  memcpy(buf + len, inner, n);
+  len += n;
+  if (s && len + 1 + s + 2 <= 2 * IP_FMT_SIZE) {
+    buf[len++] = '%';
+    memcpy(buf + len, scope, s);
+    len += s;
+  }
+  buf[len++] = ']';
+  buf[len] = 0;
+  return len;
+}
+
+static void report_failure(const struct ip_addr *ip, unsigned port, int err)
+{
+  char ipbuf[2 * IP_FMT_SIZE], portbuf[24];
+  format_for_log(ip, ipbuf);
+  portbuf[fmt_ulong(portbuf, port)] = 0;
+  msg_line("unable to connect to ", ipbuf, " port ", portbuf, ": ",
+           errtext(err), (char *) 0);
+}
+
+static void report_connected(const struct ip_addr *ip, unsigned port)
+{
+  char ipbuf[2 * IP_FMT_SIZE], portbuf[24];
+  format_for_log(ip, ipbuf);
+  portbuf[fmt_ulong(portbuf, port)] = 0;
+  msg_line("connected to ", ipbuf, " port ", portbuf, (char *) 0);
+}
+
+static void socket_ends(int fd, struct tcpenv *t)
+{
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, (struct sockaddr *) &ss, &len) < 0)
+    msg_fatal_sys("unable to get local address", (char *) 0);
+  ip_from_sockaddr((struct sockaddr *) &ss, &t->local, &t->localport);
+  len = sizeof ss;
+  if (getpeername(fd, (struct sockaddr *) &ss, &len) < 0)
+    msg_fatal_sys("unable to get remote address", (char *) 0);
+  ip_from_sockaddr((struct sockaddr *) &ss, &t->remote, &t->remoteport);
+}
+
+#define NAMES_MAX 255
+/* Reverse lookup: 0 with the name, "" when the name service says there
+   is none (the reference's tcpclient then sets an empty variable), -1
+   when it failed. */
+static int names_reverse(const struct ip_addr *ip, char name[NAMES_MAX + 1])
+{
+  struct sockaddr_storage ss;
+  socklen_t len = ip_to_sockaddr(ip, 0, &ss);
+  char buf[NI_MAXHOST];
+  int eai = getnameinfo((struct sockaddr *) &ss, len, buf, sizeof buf, 0, 0,
+                        NI_NAMEREQD);
+  if (eai == EAI_NONAME) { name[0] = 0; return 0; }
+  if (eai || strlen(buf) > NAMES_MAX) return -1;
+  strcpy(name, buf);
+  return 0;
+}
+
+/* The connection's environment, gathered in the reference's order:
+   local name, (-v line), remote name, remote info. */
+static void gather(int fd, const struct options *o, struct tcpenv *t,
+                   char localhost[NAMES_MAX + 1],
+                   char remotehost[NAMES_MAX + 1],
+                   char info[IDENT_INFO_MAX + 1])
+{
+  socket_ends(fd, t);
+  t->localhost = o->localname;
+  if (!t->localhost && names_reverse(&t->local, localhost) >= 0)
+    t->localhost = localhost;
+  if (o->verbosity >= 2) report_connected(&t->remote, t->remoteport);
+  t->remotehost = 0;
+  if (o->remotehost && names_reverse(&t->remote, remotehost) >= 0)
+    t->remotehost = remotehost;
+  t->remoteinfo = 0;
+  if (o->remoteinfo
+      && ident_lookup(&t->local, t->localport, &t->remote, t->remoteport,
+                      o->infotimeout > 3600 ? 3600 : (unsigned) o->infotimeout,
+                      info))
+    t->remoteinfo = info;
+}
+
+static void setup_descriptors(int fd)
+{
+  if (dup2(fd, 6) < 0)
+    msg_fatal_sys("unable to set up descriptor 6", (char *) 0);
+  if (fd != 6) close(fd);
+  if (dup2(6, 7) < 0)
+    msg_fatal_sys("unable to set up descriptor 7", (char *) 0);
+}
+
+int main(int argc, char **argv)
+{
+  extern char **environ;
+  struct options o = {
+    .verbosity = 1, .delay = 1, .remotehost = 1, .remoteinfo = 1,
+    .family = AF_UNSPEC, .infotimeout = 26, .conntimeout = { 2, 58 },
+  };
+  msg_setprog("tcpclient");
+  close(6);
+  close(7);
+  signal(SIGPIPE, SIG_IGN);
+  argv += parse_options(argc, argv, &o);
+  if (!o.verbosity) msg_quiet(1);
+  if (o.havelocalip) o.family = o.localip.family;
+
+  const char *host = argv[0];
+  if (!host) msg_usage(USAGE);
+  const char *service = argv[1];
+  if (!service) msg_usage(USAGE);
+  char **prog = argv + 2;
+  if (!*prog) msg_usage(USAGE);
+  unsigned port;
+  if (port_parse(service, &port) < 0)
+    msg_fatal(111, "unable to figure out port number for ", service,
+              (char *) 0);
+
+  struct ip_addr addrs[TCPCONNECT_MAX];
+  size_t n = resolve(host, &o, addrs, TCPCONNECT_MAX);
+  struct tcpconnect c = {
+    .local = o.havelocalip ? &o.localip : 0, .localport = o.localport,
+    .timeout = { o.conntimeout[0], o.conntimeout[1] },
+    .failed = report_failure,
+  };
+  int fd = tcpconnect_any(addrs, n, port, &c);
+  if (fd < 0) _exit(111);
+  if (!o.delay) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+
+  struct tcpenv t;
+  static char localhost[NAMES_MAX + 1], remotehost[NAMES_MAX + 1];
+  static char info[IDENT_INFO_MAX + 1];
+  gather(fd, &o, &t, localhost, remotehost, info);
+  struct envb e;
+  envb_init(&e, environ);
+  char **env = tcpenv_apply(&e, &t) < 0 ? 0 : envb_vec(&e);
+  if (!env) msg_fatal(111, "out of memory", (char *) 0);
+  setup_descriptors(fd);
+  signal(SIGPIPE, SIG_DFL);
+  pathexec_run(prog[0], prog, env);
+  msg_fatal_sys("unable to run ", prog[0], (char *) 0);
+}
