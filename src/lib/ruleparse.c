@@ -1,0 +1,272 @@
+#include <string.h>
+#include <netinet/in.h>
+#include "addr.h"
+#include "rules.h"
+#include "ruleparse.h"
+
+/* ---- one line ---- */
+
+static size_t strip_trailing(const char *x, size_t len)
+{
+  while (len && (x[len - 1] == ' ' || x[len - 1] == '\t' || x[len - 1] == '\n'))
+    len--;
+  return len;
+}
+
+/* Length of the action at x ("allow" 5, "deny" 4), 0 if none. */
+static size_t action_len(const char *x, size_t len)
+{
+  if (len >= 5 && memcmp(x, "allow", 5) == 0) return 5;
+  if (len >= 4 && memcmp(x, "deny", 4) == 0) return 4;
+  return 0;
+}
+
+/* The ':' that ends the address: the first one followed by an action and
+   then ',' or the end.  Returns len if there is none. */
+static size_t address_end(const char *x, size_t len)
+{
+  for (const char *c = memchr(x, ':', len); c; ) {
+    size_t at = (size_t) (c - x), rest = len - at - 1;
+    size_t act = action_len(c + 1, rest);
+    if (act && (act == rest || c[1 + act] == ',')) return at;
+    c = memchr(c + 1, ':', rest);
+  }
+  return len;
+}
+
+/* ",NAME=QvalueQ" repeated, as 0.88 reads it: NAME runs to the first
+   '=', Q is any byte, the value runs to the next Q. */
+static int parse_assignments(const char *x, size_t len, char *data,
+                             size_t *dlen, size_t cap)
+{
+  while (len) {
+    if (*x != ',') return -1;
+    const char *eq = memchr(x, '=', len);
+    if (!eq) return -1;
+    const char *name = x + 1;
+    size_t namelen = (size_t) (eq - name);
+    len -= namelen + 2;
+    x = eq + 1;
+    if (!len) return -1;
+    char quote = *x++;
+    len--;
+    const char *close = memchr(x, quote, len);
+    if (!close) return -1;
+    size_t valuelen = (size_t) (close - x);
+    *dlen = rules_data_add_var(data, *dlen, cap, name, namelen, x, valuelen);
+    if (*dlen == (size_t) -1) return -1;
+    x = close + 1;
+    len -= valuelen + 1;
+  }
+  return 0;
+}
+
+int ruleparse_line(const char *x, size_t len, char *data, size_t datacap,
+                   struct ruleline *out)
+{
+  out->linelen = len;
+  if (!len || x[0] == '#') return RULEPARSE_SKIP;
+  len = strip_trailing(x, len);
+  out->linelen = len;
+  if (!memchr(x, ':', len)) return RULEPARSE_SKIP;
+  size_t colon = address_end(x, len);
+  if (colon == len) return RULEPARSE_BAD;
+  out->addr = x;
+  out->addrlen = colon;
+  x += colon + 1;
+  len -= colon + 1;
+  size_t act = action_len(x, len), dlen = 0;
+  if (act == 4) dlen = rules_data_add_deny(data, 0, datacap);
+  if (dlen == (size_t) -1) return RULEPARSE_BAD;
+  if (parse_assignments(x + act, len - act, data, &dlen, datacap) < 0)
+    return RULEPARSE_BAD;
+  out->datalen = dlen;
+  return RULEPARSE_RULE;
+}
+
+/* ---- addresses ---- */
+
+int rulekey_parse_ip(const char *s, size_t n, struct ip_addr *ip)
+{
+  static const unsigned char mapped[12] =
+    { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+  char buf[IP_FMT_SIZE];
+  if (n >= sizeof buf || memchr(s, 0, n) || memchr(s, '%', n) ||
+      memchr(s, '[', n) || memchr(s, ']', n)) return -1;
+  memcpy(buf, s, n);
+  buf[n] = 0;
+  if (ip_parse(buf, ip) < 0) return -1;
+  if (ip->family == AF_INET6 && memcmp(ip->a, mapped, 12) == 0) {
+    memmove(ip->a, ip->a + 12, 4);
+    memset(ip->a + 4, 0, 12);
+    ip->family = AF_INET;
+  }
+  return 0;
+}
+
+/* A prefix length: 1 to 3 digits, at most max. */
+static int parse_prefix_len(const char *s, size_t n, unsigned max,
+                            unsigned *len)
+{
+  unsigned v = 0;
+  if (n < 1 || n > 3) return -1;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (unsigned) (s[i] - '0');
+  }
+  if (v > max) return -1;
+  *len = v;
+  return 0;
+}
+
+static void clear_host_bits(struct ip_addr *ip, unsigned len)
+{
+  for (unsigned i = 0; i < 16; i++) {
+    unsigned keep = len > 8 * i ? len - 8 * i : 0;
+    if (keep < 8) ip->a[i] &= (unsigned char) (0xff00u >> keep);
+  }
+}
+
+/* "ADDRESS/LEN" to "NETWORK/LEN", appended at out. */
+static int canon_cidr(const char *s, size_t n, char *out, size_t *outlen,
+                      int *family, unsigned *plen)
+{
+  const char *slash = memchr(s, '/', n);
+  struct ip_addr ip;
+  if (!slash || rulekey_parse_ip(s, (size_t) (slash - s), &ip) < 0) return -1;
+  const char *digits = slash + 1;
+  size_t ndigits = n - (size_t) (digits - s);
+  int was_v6 = memchr(s, ':', (size_t) (slash - s)) != NULL;
+  if (parse_prefix_len(digits, ndigits, was_v6 ? 128 : 32, plen) < 0)
+    return -1;
+  if (was_v6 && ip.family == AF_INET) {   /* folded ::ffff:a.b.c.d/n */
+    if (*plen < 96) return -1;
+    *plen -= 96;
+  }
+  clear_host_bits(&ip, *plen);
+  size_t k = ip_format(&ip, out);
+  out[k++] = '/';
+  k += fmt_ulong(out + k, *plen);
+  *outlen = k;
+  *family = ip.family;
+  return 0;
+}
+
+static int canon_exact(const char *s, size_t n, char *out, size_t *outlen)
+{
+  struct ip_addr ip;
+  if (rulekey_parse_ip(s, n, &ip) < 0) return -1;
+  *outlen = ip_format(&ip, out);
+  return 0;
+}
+
+static const char *last_at(const char *s, size_t n)
+{
+  while (n--)
+    if (s[n] == '@') return s + n;
+  return NULL;
+}
+
+int rulekey_canon(const char *key, size_t len, char *out, size_t cap,
+                  size_t *outlen, int *cidr_family, unsigned *cidr_len)
+{
+  *cidr_family = 0;
+  *cidr_len = 0;
+  if (cap < RULEKEY_CANON_CAP(len)) return -1;
+  const char *at = last_at(key, len);
+  if (at) {
+    /* info@ip: an address with ':' or '/' must be an exact IPv6 one. */
+    size_t head = (size_t) (at - key) + 1, tail = len - head;
+    memcpy(out, key, head);
+    if (memchr(key, ':', head)) return -1;
+    if (!memchr(at, ':', tail + 1) && !memchr(at, '/', tail + 1)) {
+      memcpy(out + head, at + 1, tail);
+      *outlen = len;
+      return 0;
+    }
+    if (canon_exact(at + 1, tail, out + head, outlen) < 0) return -1;
+    *outlen += head;
+    return 0;
+  }
+  if (!memchr(key, '=', len) && memchr(key, '/', len))
+    return canon_cidr(key, len, out, outlen, cidr_family, cidr_len);
+  if (!memchr(key, ':', len)) {
+    memcpy(out, key, len);
+    *outlen = len;
+    return 0;
+  }
+  if (memchr(key, '=', len)) return -1;
+  return canon_exact(key, len, out, outlen);
+}
+
+/* ---- range expansion ---- */
+
+/* 0.88's scan_ulong: decimal digits, wrapping; returns how many. */
+static size_t scan_ulong(const char *s, size_t n, unsigned long *u)
+{
+  size_t pos = 0;
+  unsigned long v = 0;
+  while (pos < n && s[pos] >= '0' && s[pos] <= '9')
+    v = v * 10 + (unsigned long) (s[pos++] - '0');
+  *u = v;
+  return pos;
+}
+
+int rulekeys_start(struct rulekeys *k, const char *addr, size_t len)
+{
+  memset(k, 0, sizeof *k);
+  k->addr = addr;
+  k->len = len;
+  const char *dash = memchr(addr, '-', len);
+  if (!dash || memchr(addr, '=', len) || memchr(addr, '@', len)) return 0;
+  size_t i = (size_t) (dash - addr);
+  k->left = i;
+  while (k->left > 0 && addr[k->left - 1] != '.') k->left--;
+  const char *dot = memchr(dash + 1, '.', len - i - 1);
+  k->right = dot ? (size_t) (dot - addr) : len;
+  if (scan_ulong(addr + k->left, i - k->left, &k->bot) != i - k->left)
+    return -1;
+  if (scan_ulong(dash + 1, k->right - i - 1, &k->top) != k->right - i - 1)
+    return -1;
+  if (k->top > 255) k->top = 255;
+  k->range = 1;
+  return 0;
+}
+
+/* The range's key for number n: the text before, n, the text after. */
+static size_t range_key(const struct rulekeys *k, unsigned long n, char *buf)
+{
+  memcpy(buf, k->addr, k->left);
+  size_t len = k->left + fmt_ulong(buf + k->left, n);
+  memcpy(buf + len, k->addr + k->right, k->len - k->right);
+  return len + k->len - k->right;
+}
+
+int rulekeys_next(struct rulekeys *k, char *buf, size_t cap, size_t *keylen,
+                  int *cidr_family, unsigned *cidr_len)
+{
+  if (cap < RULEKEYS_CAP(k->len)) return -1;
+  if (k->done) return 0;
+  const char *key = k->addr;
+  size_t len = k->len;
+  char *raw = buf + cap / 2;   /* the expanded text, before its canon form */
+  if (!k->range) {
+    k->done = 1;
+  } else if (k->bot > k->top) {
+    /* Nothing to write, as 0.88; still reject a bad form. */
+    k->done = 1;
+    len = range_key(k, 0, raw);
+    key = raw;
+    if (rulekey_canon(key, len, buf, cap / 2, keylen, cidr_family, cidr_len) < 0)
+      return -1;
+    return 0;
+  } else {
+    len = range_key(k, k->bot, raw);
+    key = raw;
+    if (k->bot++ == k->top) k->done = 1;
+  }
+  if (rulekey_canon(key, len, buf, key == raw ? cap / 2 : cap, keylen,
+                    cidr_family, cidr_len) < 0)
+    return -1;
+  return 1;
+}

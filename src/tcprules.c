@@ -1,0 +1,122 @@
+/* tcprules: compile access rules (standard input) into a cdb for
+   tcpserver -x.  Writes TMP, fsyncs it, renames it over CDB: the old cdb
+   stays untouched on any error. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cdb.h>
+#include "msg.h"
+#include "rules.h"
+#include "ruleparse.h"
+
+static const char *tmpname;
+
+static _Noreturn void die_write(void)
+{
+  msg_fatal_sys("unable to write to ", tmpname, NULL);
+}
+
+static _Noreturn void die_nomem(void)
+{
+  msg_fatal(111, "out of memory", NULL);
+}
+
+/* The reference prints the line up to its first NUL, at any length. */
+static _Noreturn void die_parse(const char *line, size_t len)
+{
+  static const char head[] = ": fatal: unable to parse this line: ";
+  const char *nul = memchr(line, 0, len);
+  if (nul) len = (size_t) (nul - line);
+  size_t plen = strlen(msg_prog()), n = plen + sizeof head - 1;
+  char *buf = malloc(n + len + 1);
+  if (!buf) msg_fatal(100, "unable to parse this line", NULL);
+  memcpy(buf, msg_prog(), plen);
+  memcpy(buf + plen, head, sizeof head - 1);
+  memcpy(buf + n, line, len);
+  buf[n + len] = '\n';
+  write_all(2, buf, n + len + 1);
+  exit(100);
+}
+
+/* A buffer that only grows: one allocation per new longest line. */
+static char *reserve(char **buf, size_t *cap, size_t need)
+{
+  if (need > *cap) {
+    free(*buf);
+    *buf = malloc(need);
+    if (!*buf) die_nomem();
+    *cap = need;
+  }
+  return *buf;
+}
+
+struct compiler {
+  struct cdb_make cm;
+  struct rules_index ix;
+  char *data, *key;
+  size_t datacap, keycap;
+};
+
+static void add_rule(struct compiler *cc, const char *line, size_t len)
+{
+  struct ruleline rl;
+  reserve(&cc->data, &cc->datacap, RULEPARSE_DATA_CAP(len));
+  int r = ruleparse_line(line, len, cc->data, cc->datacap, &rl);
+  if (r == RULEPARSE_SKIP) return;
+  if (r == RULEPARSE_BAD) die_parse(line, rl.linelen);
+  struct rulekeys k;
+  if (rulekeys_start(&k, rl.addr, rl.addrlen) < 0) die_parse(line, rl.linelen);
+  reserve(&cc->key, &cc->keycap, RULEKEYS_CAP(rl.addrlen));
+  size_t keylen;
+  int family;
+  unsigned plen;
+  while ((r = rulekeys_next(&k, cc->key, cc->keycap, &keylen, &family, &plen)) > 0) {
+    if (cdb_make_add(&cc->cm, cc->key, (unsigned) keylen, cc->data,
+                     (unsigned) rl.datalen) < 0) die_write();
+    rules_index_add(&cc->ix, cc->key, keylen, family, plen);
+  }
+  if (r < 0) die_parse(line, rl.linelen);
+}
+
+/* The index record only when a CIDR rule needs it: the cdb of any 0.88
+   rules file stays byte for byte what 0.88 writes. */
+static void add_index(struct compiler *cc)
+{
+  if (!(cc->ix.flags & RULES_HAS_CIDR)) return;
+  char rec[RULES_INDEX_LEN];
+  rules_index_encode(&cc->ix, rec);
+  if (cdb_make_add(&cc->cm, RULES_INDEX_KEY, RULES_INDEX_KEYLEN, rec,
+                   RULES_INDEX_LEN) < 0) die_write();
+}
+
+int main(int argc, char **argv)
+{
+  msg_setprog("tcprules");
+  if (argc < 3) msg_usage("tcprules rules.cdb rules.tmp");
+  const char *cdbname = argv[1];
+  tmpname = argv[2];
+
+  int fd = open(tmpname, O_WRONLY | O_NONBLOCK | O_TRUNC | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) msg_fatal_sys("unable to create ", tmpname, NULL);
+  struct compiler cc = { .data = NULL };
+  rules_index_init(&cc.ix);
+  if (cdb_make_start(&cc.cm, fd) < 0) die_write();
+
+  char *line = NULL;
+  size_t linecap = 0;
+  ssize_t n;
+  while ((n = getline(&line, &linecap, stdin)) > 0)
+    add_rule(&cc, line, (size_t) n);
+  if (ferror(stdin)) msg_fatal_sys("unable to read input", NULL);
+
+  add_index(&cc);
+  if (cdb_make_finish(&cc.cm) < 0) die_write();
+  if (fsync(fd) < 0) die_write();
+  if (close(fd) < 0) die_write();
+  if (rename(tmpname, cdbname) < 0)
+    msg_fatal_sys("unable to move ", tmpname, " to ", cdbname, NULL);
+  return 0;
+}

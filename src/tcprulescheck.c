@@ -1,0 +1,60 @@
+/* tcprulescheck: say which rule of a cdb applies to the client described
+   by TCPREMOTEIP, TCPREMOTEHOST and TCPREMOTEINFO, as tcpserver -x would
+   find it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "msg.h"
+#include "rules.h"
+#include "ruleparse.h"
+
+/* The rule's key, its assignments up to a 'D' item, the verdict. */
+static void explain(const struct rules_found *f)
+{
+  size_t pos = 0, len;
+  const char *item;
+  fputs("rule ", stdout);
+  fwrite(f->key, 1, f->keylen, stdout);
+  fputs(":\n", stdout);
+  while (rules_data_next(f->data, f->datalen, &pos, &item, &len)) {
+    fputs("set environment variable ", stdout);
+    fwrite(item, 1, len, stdout);
+    fputs("\n", stdout);
+  }
+  fputs(rules_data_denies(f->data, f->datalen) ? "deny connection\n"
+                                               : "allow connection\n", stdout);
+}
+
+int main(int argc, char **argv)
+{
+  msg_setprog("tcprulescheck");
+  if (argc < 2) msg_usage("tcprulescheck rules.cdb");
+  const char *file = argv[1];
+
+  /* An IPv6 address is matched in the form tcpserver gives it. */
+  struct ip_addr ip;
+  char canon[IP_FMT_SIZE];
+  struct rules_query q = { .ipstr = getenv("TCPREMOTEIP") };
+  if (!q.ipstr) q.ipstr = "0.0.0.0";
+  q.host = getenv("TCPREMOTEHOST");
+  q.info = getenv("TCPREMOTEINFO");
+  if (rulekey_parse_ip(q.ipstr, strlen(q.ipstr), &ip) == 0) {
+    q.ip = &ip;
+    if (strchr(q.ipstr, ':')) {
+      ip_format(&ip, canon);
+      q.ipstr = canon;
+    }
+  }
+
+  struct rules_file rf;
+  struct rules_found f;
+  char *key = malloc(rules_keycap(&q));
+  if (!key) msg_fatal(111, "out of memory", NULL);
+  if (rules_open(&rf, file) < 0) msg_fatal_sys("unable to read ", file, NULL);
+  int r = rules_find(&rf.cdb, &q, key, rules_keycap(&q), &f);
+  if (r < 0) msg_fatal_sys("unable to read ", file, NULL);
+  if (r == 0) fputs("default:\nallow connection\n", stdout);
+  else explain(&f);
+  fflush(stdout);
+  return 0;
+}
