@@ -51,7 +51,7 @@ static void build_cdb(const char *p, const char *end)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   const char *p = (const char *) data, *end = p + size;
-  size_t l1, l2, l3;
+  size_t l1 = 0, l2 = 0, l3 = 0;
   if (fd == -1 && (fd = memfd_create("rules", 0)) == -1) abort();
   char *ipstr = dup_line(take_line(&p, end, &l1), l1);
   char *host = dup_line(take_line(&p, end, &l2), l2);
