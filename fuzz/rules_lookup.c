@@ -4,7 +4,6 @@
    Checks: the match is a key of the cdb with the same data, the key is
    bounded and NUL-terminated, the data lies in the cdb. */
 // needs: src/lib/rules.c
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
