@@ -1,0 +1,47 @@
+#!/usr/bin/perl
+# tcpclient -r: TCPREMOTEINFO from a fake identd on 127.0.0.1:113 (root
+# only; skipped when the port cannot be had), -t, -R.
+use strict;
+use warnings;
+use IO::Socket::IP;
+
+my $bin = $ENV{UCSPI_BIN} || 'build';
+my $tc = "$bin/tcpclient";
+my @kids;
+END { local $?; kill 'TERM', @kids if @kids; waitpid($_, 0) for @kids }
+
+my $identd = IO::Socket::IP->new(Listen => 5, LocalHost => '127.0.0.1', LocalPort => 113, ReuseAddr => 1);
+if (!$identd) { print "1..0 # SKIP cannot listen on 127.0.0.1:113\n"; exit 0 }
+my $server = IO::Socket::IP->new(Listen => 5, LocalHost => '127.0.0.1', LocalPort => 0) or die;
+my $P = $server->sockport;
+
+sub background {
+  my ($code) = @_;
+  my $pid = fork();
+  if (!$pid) { $SIG{PIPE} = 'IGNORE'; $SIG{ALRM} = sub { exit 0 }; alarm 30; $code->(); exit 0 }
+  push @kids, $pid;
+}
+background(sub { while (my $c = $server->accept) { close $c } });
+# The identd answers the first query, stays silent on the second.
+background(sub {
+  my $k = 0;
+  while (my $c = $identd->accept) {
+    my $q = <$c>;
+    if ($k++ == 0 && defined $q && $q =~ /^\s*(\d+)\s*,\s*(\d+)/) {
+      print $c "$1 , $2 : USERID : UNIX : j o e\r\n";
+      close $c;
+    } else { sleep 5 }
+  }
+});
+close $identd; close $server;
+
+my $n = 0;
+sub ok { my ($c, $name) = @_; $n++; print(($c ? "ok" : "not ok"), " $n - $name\n") }
+my $show = 'echo "info=${TCPREMOTEINFO-unset}"';
+my $out = `timeout 10 $tc -Hl0 127.0.0.1 $P sh -c '$show' 2>&1`;
+ok($out eq "info=joe\n", '-r: TCPREMOTEINFO from the identd, white space removed') or print "# $out";
+$out = `timeout 10 $tc -Hl0 -t 1 127.0.0.1 $P sh -c '$show' 2>&1`;
+ok($out eq "info=unset\n", '-t 1: a silent identd leaves TCPREMOTEINFO unset');
+$out = `TCPREMOTEINFO=stale timeout 10 $tc -RHl0 127.0.0.1 $P sh -c '$show' 2>&1`;
+ok($out eq "info=unset\n", '-R: no lookup, inherited value removed');
+print "1..$n\n";
