@@ -140,8 +140,14 @@ static int canon_cidr(const char *s, size_t n, char *out, size_t *outlen,
   if (parse_prefix_len(digits, ndigits, was_v6 ? 128 : 32, plen) < 0)
     return -1;
   if (was_v6 && ip.family == AF_INET) {   /* folded ::ffff:a.b.c.d/n */
-    if (*plen < 96) return -1;
-    *plen -= 96;
+    if (*plen >= 96) {
+      *plen -= 96;
+    } else {   /* wider than the mapped space: an IPv6 prefix after all */
+      memmove(ip.a + 12, ip.a, 4);
+      memset(ip.a, 0, 10);
+      ip.a[10] = ip.a[11] = 0xff;
+      ip.family = AF_INET6;
+    }
   }
   clear_host_bits(&ip, *plen);
   size_t k = ip_format(&ip, out);

@@ -1,0 +1,256 @@
+/* Unit tests of the rules engine: data encoding and decoding, the
+   lookup order of every step and the precedence between them, CIDR and
+   IPv6 keys with the prefix index, and which probes the index skips. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "tap.h"
+#include "rules.h"
+#include "ruleparse.h"
+
+static char path[] = "/tmp/unit_rules.XXXXXX";
+static int fd = -1;
+static struct cdb cdb;
+static int mapped;
+
+/* Compile rules lines (joined by '\n') the way tcprules does, into the
+   test cdb, and map it. */
+static void compile(const char *text)
+{
+  struct cdb_make cm;
+  struct rules_index ix;
+  char data[512], key[8192];
+  if (mapped) cdb_free(&cdb);
+  if (ftruncate(fd, 0) || lseek(fd, 0, SEEK_SET) || cdb_make_start(&cm, fd) < 0) abort();
+  rules_index_init(&ix);
+  while (*text) {
+    const char *nl = strchr(text, '\n');
+    size_t len = nl ? (size_t) (nl - text) : strlen(text);
+    struct ruleline rl;
+    struct rulekeys k;
+    size_t keylen;
+    int fam;
+    unsigned plen;
+    if (ruleparse_line(text, len, data, sizeof data, &rl) == RULEPARSE_RULE) {
+      if (rulekeys_start(&k, rl.addr, rl.addrlen) < 0) abort();
+      while (rulekeys_next(&k, key, sizeof key, &keylen, &fam, &plen) > 0) {
+        if (cdb_make_add(&cm, key, (unsigned) keylen, data, (unsigned) rl.datalen) < 0) abort();
+        rules_index_add(&ix, key, keylen, fam, plen);
+      }
+    }
+    text += len + (nl != NULL);
+  }
+  if (ix.flags & RULES_HAS_CIDR) {
+    char rec[RULES_INDEX_LEN];
+    rules_index_encode(&ix, rec);
+    cdb_make_add(&cm, RULES_INDEX_KEY, RULES_INDEX_KEYLEN, rec, RULES_INDEX_LEN);
+  }
+  if (cdb_make_finish(&cm) < 0 || cdb_init(&cdb, fd) < 0) abort();
+  mapped = 1;
+}
+
+/* The key that matches ("-" for none), looked up with rules_lookup. */
+static const char *which(const char *ipstr, const char *host, const char *info)
+{
+  static struct rules_match m;
+  struct ip_addr ip;
+  struct rules_query q = { NULL, ipstr, host, info };
+  if (rulekey_parse_ip(ipstr, strlen(ipstr), &ip) == 0) q.ip = &ip;
+  int r = rules_lookup(&cdb, &q, &m);
+  if (r < 0) return "error";
+  if (r == 0) return "-";
+  if (strlen(m.key) != m.keylen) return "badlen";
+  return m.key;
+}
+
+static void test_encoding(void)
+{
+  char buf[64];
+  size_t len = rules_data_add_deny(buf, 0, sizeof buf);
+  len = rules_data_add_var(buf, len, sizeof buf, "A", 1, "x y", 3);
+  tap_ok(len == 9 && memcmp(buf, "D\0+A=x y\0", 9) == 0, "encode: D then +A=x y");
+  tap_ok(rules_data_denies(buf, len), "decode: deny");
+  tap_ok(!rules_data_denies(buf + 2, len - 2), "decode: allow without D");
+  tap_ok(rules_data_add_var(buf, 0, 5, "AB", 2, "c", 1) == (size_t) -1, "encode: too long refused");
+  tap_ok(rules_data_add_deny(buf, 63, 64) == (size_t) -1, "encode: deny needs two bytes");
+
+  static const char d[] = "+a=1\0+b\0Xjunk\0+c=3\0D\0+e=5\0+tail";
+  size_t pos = 0, ilen;
+  const char *item;
+  char got[64] = "";
+  while (rules_data_next(d, sizeof d - 1, &pos, &item, &ilen)) {
+    strncat(got, item, ilen);
+    strcat(got, "|");
+  }
+  tap_is_str(got, "a=1|b|c=3|", "decode: items to the D, others skipped, item without = kept");
+  tap_ok(rules_data_denies(d, sizeof d - 1), "decode: D in the middle denies");
+  tap_ok(!rules_data_denies("+a=1\0D", 6), "decode: D without its NUL is ignored, as 0.88");
+  tap_ok(rules_data_denies("Dx\0", 3), "decode: any item starting with D denies");
+}
+
+static const char order_rules[] =
+  "joe@1.2.3.4:deny\n"
+  "joe@=h.x.com:allow\n"
+  "1.2.3.4:allow\n"
+  "=h.x.com:allow\n"
+  "1.2.3.:allow\n"
+  "1.2.:allow\n"
+  "1.:allow\n"
+  "=.x.com:allow\n"
+  "=.com:allow\n"
+  "=:allow\n"
+  ":allow\n";
+
+static void test_order(void)
+{
+  compile(order_rules);
+  tap_is_str(which("1.2.3.4", "h.x.com", "joe"), "joe@1.2.3.4", "1: info@ip first");
+  tap_is_str(which("1.2.3.5", "h.x.com", "joe"), "joe@=h.x.com", "2: info@=host");
+  tap_is_str(which("1.2.3.4", "h.x.com", "ann"), "1.2.3.4", "3: ip before =host");
+  tap_is_str(which("1.2.3.5", "h.x.com", "ann"), "=h.x.com", "4: =host before prefixes");
+  tap_is_str(which("1.2.3.5", "a.x.com", NULL), "1.2.3.", "5: a.b.c. before host suffixes");
+  tap_is_str(which("1.2.9.5", NULL, NULL), "1.2.", "5: a.b.");
+  tap_is_str(which("1.9.9.5", NULL, NULL), "1.", "5: a.");
+  tap_is_str(which("9.9.9.9", "a.x.com", NULL), "=.x.com", "6: longest host suffix");
+  tap_is_str(which("9.9.9.9", "a.y.com", NULL), "=.com", "6: shorter suffix");
+  tap_is_str(which("9.9.9.9", "a.y.org", NULL), "=", "6: = for any known host");
+  tap_is_str(which("9.9.9.9", "", NULL), "=", "6: empty host is known: =");
+  tap_is_str(which("9.9.9.9", NULL, NULL), "", "7: empty key last");
+  tap_is_str(which("1.2.3.4", NULL, ""), "1.2.3.4", "empty info looks up @ip, then ip");
+  compile("@1.2.3.4:deny\n");
+  tap_is_str(which("1.2.3.4", NULL, ""), "@1.2.3.4", "empty info matches @ip");
+  tap_is_str(which("1.2.3.4", NULL, NULL), "-", "no info: no @ip");
+  compile("=:deny\n1.2.3.:allow\n");
+  tap_is_str(which("1.2.3.4", "", NULL), "=", "empty host: = beats the ip prefixes (step 4)");
+  compile("x:deny\nx:allow,A=/1/\n");
+  struct rules_match m;
+  struct rules_query q = { NULL, "x", NULL, NULL };
+  tap_ok(rules_lookup(&cdb, &q, &m) == 1 && m.datalen == 2, "duplicate keys: the first line wins");
+  compile("");
+  tap_is_str(which("1.2.3.4", "h", "i"), "-", "empty file: no match");
+  /* 0.88's dotted loop on any text, e.g. tcprulescheck's TCPREMOTEIP. */
+  compile("a.b.:deny\na.:deny\n");
+  tap_is_str(which("a.b.c", NULL, NULL), "a.b.", "dotted prefixes of any text");
+}
+
+static void test_cidr(void)
+{
+  compile("10.0.0.0/8:deny\n10.1.0.0/16:allow\n10.1.2.:allow\n10.1.2.0/24:allow\n"
+          "10.1.2.128/25:allow\n10.2.:allow\n10.2.0.0/15:allow\n0.0.0.0/0:allow\n"
+          "=h:allow\n=.h:allow\n");
+  tap_is_str(which("10.9.9.9", NULL, NULL), "10.0.0.0/8", "CIDR /8");
+  tap_is_str(which("10.1.9.9", NULL, NULL), "10.1.0.0/16", "CIDR /16 beats /8");
+  tap_is_str(which("10.1.2.3", NULL, NULL), "10.1.2.", "same length: dotted before CIDR");
+  tap_is_str(which("10.1.2.200", NULL, NULL), "10.1.2.128/25", "longest prefix wins across notations");
+  tap_is_str(which("10.3.0.1", NULL, NULL), "10.2.0.0/15", "CIDR /15 beats dotted /8-equivalent");
+  tap_is_str(which("10.2.0.1", NULL, NULL), "10.2.", "dotted /16 beats CIDR /15");
+  tap_is_str(which("11.0.0.1", "h", NULL), "=h", "=host beats every prefix");
+  tap_is_str(which("11.0.0.1", "a.h", NULL), "0.0.0.0/0", "a prefix (even /0) beats host suffixes");
+  compile("1.2.3.4/32:allow\n1.2.3.4:deny\n=h:deny\n");
+  tap_is_str(which("1.2.3.4", NULL, NULL), "1.2.3.4", "exact ip beats /32");
+  tap_is_str(which("1.2.3.4", "h", NULL), "1.2.3.4", "exact ip beats =host");
+  tap_is_str(which("1.2.3.5", "h", NULL), "=h", "=host beats the prefixes");
+  compile("1.2.3.4/32:allow\n");
+  tap_is_str(which("1.2.3.4", "z", NULL), "1.2.3.4/32", "/32 matches");
+  tap_is_str(which("1.2.3.5", "z", NULL), "-", "/32 matches one address");
+}
+
+static void test_v6(void)
+{
+  compile("2001:db8::/32:deny\n2001:DB8:0:0::1:allow\n2001:db8:1::/48:allow\n"
+          "joe@2001:db8::5:deny\n::/0:allow\n=h6:allow\n=.h6:allow\n");
+  tap_is_str(which("2001:db8::1", NULL, NULL), "2001:db8::1", "v6 exact, stored canonical");
+  tap_is_str(which("2001:db8::2", NULL, NULL), "2001:db8::/32", "v6 /32");
+  tap_is_str(which("2001:db8:1::9", NULL, NULL), "2001:db8:1::/48", "v6 /48 beats /32");
+  tap_is_str(which("2001:db8::5", NULL, "joe"), "joe@2001:db8::5", "info@v6");
+  tap_is_str(which("3::1", NULL, NULL), "::/0", "::/0 catches all v6");
+  tap_is_str(which("3::1", "h6", NULL), "=h6", "=host beats v6 prefixes");
+  tap_is_str(which("3::1", "x.h6", NULL), "::/0", "v6 prefix beats host suffix");
+  tap_is_str(which("1.2.3.4", NULL, NULL), "-", "::/0 does not match IPv4");
+  compile("::ffff:10.0.0.0/104:allow\n::ffff:1.2.3.4:deny\n");
+  tap_is_str(which("10.9.8.7", NULL, NULL), "10.0.0.0/8", "mapped CIDR folds to IPv4");
+  tap_is_str(which("1.2.3.4", NULL, NULL), "1.2.3.4", "mapped exact folds to IPv4");
+}
+
+/* A probe counter through a cdb whose index says "no such keys": the
+   lookup must not find keys the index denies, and must find the rest. */
+static void test_index(void)
+{
+  compile("10.0.0.0/8:allow\n");
+  struct cdb_find cf;
+  tap_ok(cdb_findinit(&cf, &cdb, RULES_INDEX_KEY, RULES_INDEX_KEYLEN) > 0 &&
+         cdb_findnext(&cf) > 0, "index record written with a CIDR rule");
+  compile("1.2.3.:allow\n");
+  tap_ok(cdb_find(&cdb, RULES_INDEX_KEY, RULES_INDEX_KEYLEN) == 0, "no index without CIDR (0.88 bytes)");
+  struct rules_index ix;
+  rules_index_init(&ix);
+  rules_index_add(&ix, "1.2.", 4, 0, 0);
+  rules_index_add(&ix, "a@b", 3, 0, 0);
+  rules_index_add(&ix, "=.x", 3, 0, 0);
+  rules_index_add(&ix, "::/0", 4, AF_INET6, 0);
+  rules_index_add(&ix, "10.0.0.0/8", 10, AF_INET, 8);
+  char rec[RULES_INDEX_LEN];
+  rules_index_encode(&ix, rec);
+  tap_ok(rec[0] == 'I' && rec[1] == '1' && rec[2] == (RULES_HAS_DOT_END | RULES_HAS_AT |
+         RULES_HAS_EQ | RULES_HAS_EQ_DOT | RULES_HAS_CIDR), "index flags");
+  tap_ok(rec[3 + 1] == 1 && rec[3] == 0 && rec[3 + 5] == 1, "index bitmaps: v4 /8, v6 /0");
+  /* With the index, keys of kinds the index does not name are skipped:
+     a cdb claiming no '=' keys must not return =h even if present. */
+  compile("10.0.0.0/8:allow\n");
+  tap_is_str(which("11.0.0.1", "h", "joe"), "-", "index: nothing else probed, no false match");
+  compile("10.0.0.0/8:allow\n=h:deny\njoe@11.0.0.1:deny\n11.:deny\n=.h:deny\n");
+  tap_is_str(which("11.0.0.1", "h", "joe"), "joe@11.0.0.1", "index: info kept");
+  tap_is_str(which("11.0.0.1", "h", NULL), "=h", "index: =host kept");
+  tap_is_str(which("11.0.0.1", "x", NULL), "11.", "index: dotted kept");
+  tap_is_str(which("12.0.0.1", "x.h", NULL), "=.h", "index: suffix kept");
+}
+
+static void test_find_buffer(void)
+{
+  char host[3000];
+  memset(host, 'a', sizeof host - 1);
+  host[sizeof host - 1] = 0;
+  char line[3100] = "=";
+  strcat(line, host);
+  strcat(line, ":deny\n");
+  compile(line);
+  struct rules_query q = { NULL, "1.2.3.4", host, NULL };
+  struct rules_match m;
+  tap_ok(rules_lookup(&cdb, &q, &m) == 0, "rules_lookup skips a key longer than its buffer");
+  size_t cap = rules_keycap(&q);
+  char *key = malloc(cap);
+  struct rules_found f;
+  tap_ok(rules_find(&cdb, &q, key, cap, &f) == 1 && f.keylen == sizeof host, "rules_find with rules_keycap finds it");
+  free(key);
+}
+
+static void test_file(void)
+{
+  struct rules_file rf;
+  struct rules_match m;
+  struct rules_query q = { NULL, "1.2.3.4", NULL, NULL };
+  errno = 0;
+  tap_ok(rules_lookup_file(&rf, "/nonexistent/rules.cdb", &q, &m) == -1 && errno == ENOENT,
+         "missing file: -1 ENOENT");
+  rules_close(&rf);
+  compile("1.2.3.4:deny\n");
+  tap_ok(rules_lookup_file(&rf, path, &q, &m) == 1 && rules_data_denies(m.data, m.datalen),
+         "rules_lookup_file finds and decodes");
+  rules_close(&rf);
+}
+
+int main(void)
+{
+  fd = mkstemp(path);
+  if (fd < 0) return 111;
+  test_encoding();
+  test_order();
+  test_cidr();
+  test_v6();
+  test_index();
+  test_find_buffer();
+  test_file();
+  unlink(path);
+  return tap_done();
+}
