@@ -12,12 +12,17 @@ my $n = 0;
 sub slurp { my ($f) = @_; open my $h, '<:raw', $f or die "$f: $!"; local $/; my $d = <$h>; return defined $d ? $d : '' }
 sub spew { my ($f, $d) = @_; open my $h, '>:raw', $f or die "$f: $!"; print $h $d; close $h }
 
-# Run "cmd < input", return (stdout, exit code).
+# Run "cmd < input", return (stdout, exit code).  Output goes through a
+# pipe read to its end: fixcrio's relay may still be writing after the
+# program (the process the shell waits for) has exited.
 sub run {
   my ($cmd, $input) = @_;
   spew("$dir/in", $input);
-  system("timeout 10 $cmd < $dir/in > $dir/out 2>$dir/err");
-  return (slurp("$dir/out"), $? >> 8);
+  unlink "$dir/rc";
+  system("(timeout 10 $cmd < $dir/in 2>$dir/err; echo \$? > $dir/rc) | cat > $dir/out");
+  my $rc = slurp("$dir/rc");
+  chomp $rc;
+  return (slurp("$dir/out"), $rc eq '' ? -1 : $rc);
 }
 
 sub ok {
@@ -90,6 +95,6 @@ system("$bin/fixcrio > $dir/out 2>$dir/err");
 ok(($? >> 8) == 100 && slurp("$dir/err") eq "fixcrio: usage: fixcrio program [ arg ... ]\n", 'fixcrio usage');
 system("$bin/fixcrio /nonexistent/x < /dev/null > $dir/out 2>$dir/err");
 ok(($? >> 8) == 111 && slurp("$dir/err") eq "fixcrio: fatal: unable to run /nonexistent/x: file does not exist\n", 'fixcrio: unable to run');
-system("echo hi | $bin/fixcrio sh -c 'cat; exit 7' > $dir/out 2>$dir/err");
-ok(($? >> 8) == 7 && slurp("$dir/out") eq "hi\r\n", "fixcrio: the program's exit code");
+($out, my $rc) = run("$bin/fixcrio sh -c 'cat; exit 7'", "hi\n");
+ok($rc == 7 && $out eq "hi\r\n", "fixcrio: the program's exit code");
 print "1..$n\n";
