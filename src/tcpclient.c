@@ -16,6 +16,7 @@
 #include "errtext.h"
 #include "ident.h"
 #include "msg.h"
+#include "names.h"
 #include "opts.h"
 #include "pathexec.h"
 #include "tcpconnect.h"
@@ -210,23 +211,6 @@ static void socket_ends(int fd, struct tcpenv *t)
   ip_from_sockaddr((struct sockaddr *) &ss, &t->remote, &t->remoteport);
 }
 
-#define NAMES_MAX 255
-/* Reverse lookup: 0 with the name, "" when the name service says there
-   is none (the reference's tcpclient then sets an empty variable), -1
-   when it failed. */
-static int names_reverse(const struct ip_addr *ip, char name[NAMES_MAX + 1])
-{
-  struct sockaddr_storage ss;
-  socklen_t len = ip_to_sockaddr(ip, 0, &ss);
-  char buf[NI_MAXHOST];
-  int eai = getnameinfo((struct sockaddr *) &ss, len, buf, sizeof buf, 0, 0,
-                        NI_NAMEREQD);
-  if (eai == EAI_NONAME) { name[0] = 0; return 0; }
-  if (eai || strlen(buf) > NAMES_MAX) return -1;
-  strcpy(name, buf);
-  return 0;
-}
-
 /* The connection's environment, gathered in the reference's order:
    local name, (-v line), remote name, remote info. */
 static void gather(int fd, const struct options *o, struct tcpenv *t,
@@ -236,11 +220,11 @@ static void gather(int fd, const struct options *o, struct tcpenv *t,
 {
   socket_ends(fd, t);
   t->localhost = o->localname;
-  if (!t->localhost && names_reverse(&t->local, localhost) >= 0)
+  if (!t->localhost && names_reverse(&t->local, localhost))
     t->localhost = localhost;
   if (o->verbosity >= 2) report_connected(&t->remote, t->remoteport);
   t->remotehost = 0;
-  if (o->remotehost && names_reverse(&t->remote, remotehost) >= 0)
+  if (o->remotehost && names_reverse(&t->remote, remotehost))
     t->remotehost = remotehost;
   t->remoteinfo = 0;
   if (o->remoteinfo

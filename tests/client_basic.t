@@ -82,6 +82,16 @@ ok($out =~ /^got ping$/m, 'fd 7 writes to the server');
 ok($out =~ /^socket:\[\d+\]\nsocket:\[\d+\]$/m, 'fds 6 and 7 are the socket');
 ok($err eq '', 'nothing on stderr without -v');
 
+# -h and no -l: names from the system's resolver, or nothing.
+{
+  use Socket qw(inet_aton AF_INET);
+  my $name = gethostbyaddr(inet_aton('127.0.0.1'), AF_INET);
+  my $want = defined $name && $name ne '' ? lc($name) : 'unset';
+  ($rc, $out) = run($tc, '-R', '127.0.0.1', $P, 'sh', '-c',
+    'echo "${TCPLOCALHOST-unset} ${TCPREMOTEHOST-unset}"');
+  ok($rc == 0 && $out eq "$want $want\n", "-h: TCPREMOTEHOST and TCPLOCALHOST looked up ($want)") or diag($out);
+}
+
 # The child keeps fds 0-2.
 ($rc, $out) = run($tc, '-RHl0', '127.0.0.1', $P, 'sh', '-c', 'echo to-stdout; echo to-stderr >&2; exec 6<&- 7>&-');
 ok($out eq "to-stdout\n" && slurp("$dir/err") eq "to-stderr\n", 'the program keeps stdout and stderr');
