@@ -53,6 +53,58 @@ static char *reserve(char **buf, size_t *cap, size_t need)
   return *buf;
 }
 
+/* Standard input in big reads; a line is handed out in place.  The
+   buffer grows only for a line longer than any before. */
+struct reader {
+  int fd, eof;
+  char *buf;
+  size_t cap, start, end, scanned;
+};
+
+static int fill(struct reader *r)
+{
+  if (r->start > 0) {
+    memmove(r->buf, r->buf + r->start, r->end - r->start);
+    r->end -= r->start;
+    r->scanned -= r->start;
+    r->start = 0;
+  }
+  if (r->end == r->cap) {
+    size_t cap = r->cap ? 2 * r->cap : 1 << 16;
+    char *b = realloc(r->buf, cap);
+    if (!b) die_nomem();
+    r->buf = b;
+    r->cap = cap;
+  }
+  for (;;) {
+    ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    if (n == 0) r->eof = 1;
+    r->end += (size_t) n;
+    return 0;
+  }
+}
+
+/* 1 with the next line (its newline included, if any), 0 at the end,
+   -1 on a read error. */
+static int next_line(struct reader *r, const char **line, size_t *len)
+{
+  for (;;) {
+    char *nl = memchr(r->buf + r->scanned, '\n', r->end - r->scanned);
+    if (nl || (r->eof && r->start < r->end)) {
+      size_t stop = nl ? (size_t) (nl - r->buf) + 1 : r->end;
+      *line = r->buf + r->start;
+      *len = stop - r->start;
+      r->start = r->scanned = stop;
+      return 1;
+    }
+    if (r->eof) return 0;
+    r->scanned = r->end;
+    if (fill(r) < 0) return -1;
+  }
+}
+
 struct compiler {
   struct cdb_make cm;
   struct rules_index ix;
@@ -105,12 +157,13 @@ int main(int argc, char **argv)
   rules_index_init(&cc.ix);
   if (cdb_make_start(&cc.cm, fd) < 0) die_write();
 
-  char *line = NULL;
-  size_t linecap = 0;
-  ssize_t n;
-  while ((n = getline(&line, &linecap, stdin)) > 0)
-    add_rule(&cc, line, (size_t) n);
-  if (ferror(stdin)) msg_fatal_sys("unable to read input", NULL);
+  struct reader in = { .fd = 0 };
+  const char *line;
+  size_t len;
+  int r;
+  while ((r = next_line(&in, &line, &len)) > 0)
+    add_rule(&cc, line, len);
+  if (r < 0) msg_fatal_sys("unable to read input", NULL);
 
   add_index(&cc);
   if (cdb_make_finish(&cc.cm) < 0) die_write();
@@ -118,5 +171,8 @@ int main(int argc, char **argv)
   if (close(fd) < 0) die_write();
   if (rename(tmpname, cdbname) < 0)
     msg_fatal_sys("unable to move ", tmpname, " to ", cdbname, NULL);
+  free(in.buf);
+  free(cc.data);
+  free(cc.key);
   return 0;
 }

@@ -56,5 +56,7 @@ int main(int argc, char **argv)
   if (r == 0) fputs("default:\nallow connection\n", stdout);
   else explain(&f);
   fflush(stdout);
+  rules_close(&rf);
+  free(key);
   return 0;
 }

@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <string.h>
 #include <netinet/in.h>
 #include "addr.h"
@@ -166,42 +167,59 @@ static int canon_exact(const char *s, size_t n, char *out, size_t *outlen)
   return 0;
 }
 
-static const char *last_at(const char *s, size_t n)
+/* Where a key holds the bytes that decide its form, found in one pass
+   (tcprules calls this for every key).  NONE when absent. */
+#define NONE SIZE_MAX
+struct shape { size_t last_at, first_colon, last_colon, last_slash; int eq; };
+
+static void key_shape(const char *s, size_t n, struct shape *sh)
 {
-  while (n--)
-    if (s[n] == '@') return s + n;
-  return NULL;
+  sh->last_at = sh->first_colon = sh->last_colon = sh->last_slash = NONE;
+  sh->eq = 0;
+  for (size_t i = 0; i < n; i++)
+    switch (s[i]) {
+      case '@': sh->last_at = i; break;
+      case '=': sh->eq = 1; break;
+      case '/': sh->last_slash = i; break;
+      case ':':
+        if (sh->first_colon == NONE) sh->first_colon = i;
+        sh->last_colon = i;
+        break;
+    }
 }
+
+static int after(size_t pos, size_t at) { return pos != NONE && pos > at; }
 
 int rulekey_canon(const char *key, size_t len, char *out, size_t cap,
                   size_t *outlen, int *cidr_family, unsigned *cidr_len)
 {
+  struct shape sh;
   *cidr_family = 0;
   *cidr_len = 0;
   if (cap < RULEKEY_CANON_CAP(len)) return -1;
-  const char *at = last_at(key, len);
-  if (at) {
+  key_shape(key, len, &sh);
+  if (sh.last_at != NONE) {
     /* info@ip: an address with ':' or '/' must be an exact IPv6 one. */
-    size_t head = (size_t) (at - key) + 1, tail = len - head;
+    size_t head = sh.last_at + 1, tail = len - head;
+    if (sh.first_colon < sh.last_at) return -1;
     memcpy(out, key, head);
-    if (memchr(key, ':', head)) return -1;
-    if (!memchr(at, ':', tail + 1) && !memchr(at, '/', tail + 1)) {
-      memcpy(out + head, at + 1, tail);
+    if (!after(sh.last_colon, sh.last_at) && !after(sh.last_slash, sh.last_at)) {
+      memcpy(out + head, key + head, tail);
       *outlen = len;
       return 0;
     }
-    if (canon_exact(at + 1, tail, out + head, outlen) < 0) return -1;
+    if (canon_exact(key + head, tail, out + head, outlen) < 0) return -1;
     *outlen += head;
     return 0;
   }
-  if (!memchr(key, '=', len) && memchr(key, '/', len))
+  if (!sh.eq && sh.last_slash != NONE)
     return canon_cidr(key, len, out, outlen, cidr_family, cidr_len);
-  if (!memchr(key, ':', len)) {
+  if (sh.first_colon == NONE) {
     memcpy(out, key, len);
     *outlen = len;
     return 0;
   }
-  if (memchr(key, '=', len)) return -1;
+  if (sh.eq) return -1;
   return canon_exact(key, len, out, outlen);
 }
 
