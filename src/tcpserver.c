@@ -1,0 +1,763 @@
+/* tcpserver: wait for TCP connections and run a program for each one,
+   with the connection on descriptors 0 and 1 (ucspi-tcp 0.88's interface).
+
+   The parent never blocks on a lookup.  When none is asked for (-H -R
+   -l NAME) it does the per-connection work itself and starts the program
+   with vfork: the fast path.  Otherwise a forked child does 0.88's whole
+   sequence (banner, names, ident, rules) before exec: the slow path.
+   Both write the same log lines in the same order; the "pid" and
+   "ok"/"deny" lines always come from the child, as in 0.88.
+
+   Signals: SIGCHLD and SIGTERM stay blocked except inside ppoll, so a
+   signal can never slip in between a check and a wait, and costs no
+   system call per connection. */
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <netdb.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include "addr.h"
+#include "env.h"
+#include "errtext.h"
+#include "ident.h"
+#include "logfield.h"
+#include "msg.h"
+#include "names.h"
+#include "opts.h"
+#include "pathexec.h"
+#include "rules.h"
+#include "tcpenv.h"
+
+#define USAGE "tcpserver [ -1UXpPhHrRoOdDqQv ] [ -c limit ] [ -x rules.cdb ] " \
+  "[ -B banner ] [ -g gid ] [ -u uid ] [ -b backlog ] [ -l localname ] " \
+  "[ -t timeout ] host port program"
+#define OPTIONS "dDvqQhHrR1UXx:t:u:g:l:b:B:c:pPoO46I:"
+
+/* A banner longer than this may not fit the socket buffer at once, and
+   the parent must not wait on a slow client: such a server takes the
+   slow path. */
+#define FAST_BANNER_MAX 4096
+/* Accepts in a row before pending signals get their chance. */
+#define ACCEPT_BURST 16
+/* Pids cannot go beyond this (Linux's PID_MAX_LIMIT), nor can children. */
+#define CHILDREN_MAX (1ul << 22)
+
+/* Seconds; more would overflow the millisecond arithmetic. */
+#define IDENT_TIMEOUT_MAX 1000000ul
+
+extern char **environ;
+
+static struct {
+  int verbosity;                 /* -q 0, -Q 1, -v 2 */
+  unsigned long limit, backlog, timeout;
+  const char *rules;             /* -x */
+  int rules_optional;            /* -X */
+  const char *banner;
+  size_t bannerlen;
+  const char *localname;         /* -l; NULL: look it up */
+  int remotehost, paranoid, remoteinfo;
+  int killopts, nodelay, printport;
+  unsigned long uid, gid;        /* 0: keep */
+  int family;                    /* -4 AF_INET, -6 AF_INET6, else 0 */
+  const char *ifname;            /* -I */
+  char **prog;
+} opt = {
+  .verbosity = 1, .limit = 40, .backlog = 20, .timeout = 26,
+  .remotehost = 1, .remoteinfo = 1, .killopts = 1,
+};
+
+/* ---- messages, silenced by -q as in 0.88 ---- */
+
+static void quiet_exit(int code)
+{
+  if (!opt.verbosity) _exit(code);
+}
+
+static _Noreturn void usage(void)
+{
+  quiet_exit(100);
+  msg_usage(USAGE);
+}
+
+/* The reference's per-connection warning; the caller then ends the
+   child with 111. */
+static void drop(const char *what, const char *arg, int err)
+{
+  if (!opt.verbosity) return;
+  if (err)
+    msg_warn("dropping connection, ", what, arg, ": ", errtext(err),
+             (const char *) 0);
+  else
+    msg_warn("dropping connection, ", what, arg, (const char *) 0);
+}
+
+/* A log line built in place and written at once (multilog never sees
+   two lines mixed). */
+struct line { char buf[1024]; size_t len; };
+
+static void line_add(struct line *l, const char *s, size_t n)
+{
+  if (n > sizeof l->buf - 1 - l->len) n = sizeof l->buf - 1 - l->len;
+  memcpy(l->buf + l->len, s, n);
+  l->len += n;
+}
+
+static void line_str(struct line *l, const char *s)
+{
+  line_add(l, s, strlen(s));
+}
+
+static void line_num(struct line *l, unsigned long n)
+{
+  char buf[24];
+  line_add(l, buf, fmt_ulong(buf, n));
+}
+
+/* IPv6 in brackets, so that the colon-separated fields stay clear. */
+static void line_ip(struct line *l, const struct ip_addr *ip)
+{
+  char buf[IP_FMT_SIZE];
+  size_t n = ip_format(ip, buf);
+  if (ip->family == AF_INET6) line_add(l, "[", 1);
+  line_add(l, buf, n);
+  if (ip->family == AF_INET6) line_add(l, "]", 1);
+}
+
+static void line_field(struct line *l, const char *s)
+{
+  char buf[LOGFIELD_MAX];
+  line_add(l, buf, logfield_put(buf, s));
+}
+
+static void line_write(struct line *l)
+{
+  l->buf[l->len++] = '\n';
+  write_all(2, l->buf, l->len);
+}
+
+/* ---- options ---- */
+
+/* 0.88 reads numbers with scan_ulong: leading digits, 0 when none. */
+static unsigned long leading_number(const char *s)
+{
+  unsigned long n = 0;
+  for (; *s >= '0' && *s <= '9'; s++) {
+    unsigned d = (unsigned) (*s - '0');
+    if (n > (ULONG_MAX - d) / 10) return ULONG_MAX;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+static unsigned long env_number(const char *name)
+{
+  const char *s = getenv(name);
+  return s ? leading_number(s) : 0;
+}
+
+/* -q must silence getopt's complaint as well: fd 2 is put aside while
+   the options are read, and restored after. */
+static int saved_stderr = -1;
+
+static void set_quiet(int quiet)
+{
+  if (quiet && saved_stderr < 0) {
+    saved_stderr = fcntl(2, F_DUPFD_CLOEXEC, 3);
+    if (saved_stderr >= 0) close(2);
+  } else if (!quiet && saved_stderr >= 0) {
+    dup2(saved_stderr, 2);
+    close(saved_stderr);
+    saved_stderr = -1;
+  }
+}
+
+static void parse_options(int argc, char **argv)
+{
+  int c;
+  while ((c = opts_next(argc, argv, OPTIONS)) != -1) {
+    switch (c) {
+      case 'b': opt.backlog = leading_number(optarg); break;
+      case 'c': opt.limit = leading_number(optarg); break;
+      case 'X': opt.rules_optional = 1; break;
+      case 'x': opt.rules = optarg; break;
+      case 'B': opt.banner = optarg; break;
+      case 'd': opt.nodelay = 0; break;
+      case 'D': opt.nodelay = 1; break;
+      case 'v': opt.verbosity = 2; set_quiet(0); break;
+      case 'q': opt.verbosity = 0; set_quiet(1); break;
+      case 'Q': opt.verbosity = 1; set_quiet(0); break;
+      case 'P': opt.paranoid = 0; break;
+      case 'p': opt.paranoid = 1; break;
+      case 'l': opt.localname = optarg; break;
+      case 'h': opt.remotehost = 1; break;
+      case 'H': opt.remotehost = 0; break;
+      case 'r': opt.remoteinfo = 1; break;
+      case 'R': opt.remoteinfo = 0; break;
+      case 't': opt.timeout = leading_number(optarg); break;
+      case 'U': opt.uid = env_number("UID"); opt.gid = env_number("GID"); break;
+      case 'u': opt.uid = leading_number(optarg); break;
+      case 'g': opt.gid = leading_number(optarg); break;
+      case '1': opt.printport = 1; break;
+      case 'o': opt.killopts = 0; break;
+      case 'O': opt.killopts = 1; break;
+      case '4': opt.family = AF_INET; break;
+      case '6': opt.family = AF_INET6; break;
+      case 'I': opt.ifname = optarg; break;
+      default: usage();
+    }
+  }
+  if (argc - optind < 3) usage();
+  set_quiet(0);
+  if (opt.banner) opt.bannerlen = strlen(opt.banner);
+}
+
+/* ---- the listening socket ---- */
+
+static void fatal_sys(const char *what, const char *arg)
+{
+  quiet_exit(111);
+  msg_fatal_sys(what, arg, (const char *) 0);
+}
+
+static _Noreturn void fatal(const char *what, const char *arg)
+{
+  quiet_exit(111);
+  msg_fatal(111, what, arg, (const char *) 0);
+}
+
+/* The first address of the wanted family; without -4/-6 an IPv4 address
+   is preferred, as 0.88 served IPv4 only. */
+static int first_address(const struct addrinfo *res, int family,
+                         struct ip_addr *ip)
+{
+  const struct addrinfo *v6 = NULL;
+  for (const struct addrinfo *r = res; r; r = r->ai_next) {
+    if (r->ai_family == AF_INET && family != AF_INET6) {
+      ip_from_sockaddr(r->ai_addr, ip, NULL);
+      return 0;
+    }
+    if (r->ai_family == AF_INET6 && !v6) v6 = r;
+  }
+  if (!v6 || family == AF_INET) return -1;
+  ip_from_sockaddr(v6->ai_addr, ip, NULL);
+  return 0;
+}
+
+static void resolve_host(const char *host, struct ip_addr *ip)
+{
+  struct addrinfo hints, *res;
+  if (!*host || !strcmp(host, "0")) {
+    if (opt.family == AF_INET6) ip_parse("::", ip);
+    else ip_set_v4(ip, 0, 0, 0, 0);
+    return;
+  }
+  if (ip_parse(host, ip) == 0) return;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = opt.family ? opt.family : AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  int r = getaddrinfo(host, NULL, &hints, &res);
+  if (r == EAI_AGAIN) {
+    errno = EAGAIN;
+    fatal_sys("temporarily unable to figure out IP address for ", host);
+  }
+  if (r == EAI_SYSTEM)
+    fatal_sys("temporarily unable to figure out IP address for ", host);
+  if (r != 0) fatal("no IP address for ", host);
+  r = first_address(res, opt.family, ip);
+  freeaddrinfo(res);
+  if (r < 0) fatal("no IP address for ", host);
+}
+
+/* 0.88 takes digits as a number, cut to 16 bits; else a service name. */
+static unsigned resolve_port(const char *s)
+{
+  unsigned port;
+  if (*s && s[strspn(s, "0123456789")] == 0)
+    return (unsigned) (leading_number(s) & 0xffff);
+  if (port_parse(s, &port) < 0)
+    fatal("unable to figure out port number for ", s);
+  return port;
+}
+
+static void apply_interface(struct ip_addr *ip)
+{
+  if (!opt.ifname || ip->family != AF_INET6 || ip->scope) return;
+  ip->scope = if_nametoindex(opt.ifname);
+  if (!ip->scope) fatal("unable to find interface ", opt.ifname);
+}
+
+static int listen_on(struct ip_addr *ip, unsigned *port)
+{
+  struct sockaddr_storage ss;
+  socklen_t len;
+  int one = 1;
+  int fd = socket(ip->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) fatal_sys("unable to create socket", "");
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (ip->family == AF_INET6) {
+    int v6only = opt.family == AF_INET6;
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+  }
+  len = ip_to_sockaddr(ip, *port, &ss);
+  if (bind(fd, (struct sockaddr *) &ss, len) < 0) fatal_sys("unable to bind", "");
+  len = sizeof ss;
+  if (getsockname(fd, (struct sockaddr *) &ss, &len) < 0)
+    fatal_sys("unable to get local address", "");
+  uint32_t scope = ip->scope;
+  ip_from_sockaddr((struct sockaddr *) &ss, ip, port);
+  if (!ip->scope) ip->scope = scope;
+  int backlog = opt.backlog > INT_MAX ? INT_MAX : (int) opt.backlog;
+  if (listen(fd, backlog) < 0) fatal_sys("unable to listen", "");
+  return fd;
+}
+
+/* Group first (with the supplementary groups), then user: 0 keeps. */
+static void drop_privileges(void)
+{
+  if (opt.gid) {
+    gid_t g = (gid_t) opt.gid;
+    if (setgroups(1, &g) < 0 || setgid(g) < 0) fatal_sys("unable to set gid", "");
+  }
+  if (opt.uid && setuid((uid_t) opt.uid) < 0) fatal_sys("unable to set uid", "");
+}
+
+static void print_port(unsigned port)
+{
+  char buf[24];
+  size_t n = fmt_ulong(buf, port);
+  buf[n++] = '\n';
+  write_all(1, buf, n);
+}
+
+/* ---- the children ---- */
+
+struct child { pid_t pid; struct ip_addr ip; };
+static struct child *children;   /* the live ones, packed */
+static size_t nchildren, children_cap;
+
+static void children_init(void)
+{
+  children_cap = opt.limit < CHILDREN_MAX ? opt.limit : CHILDREN_MAX;
+  if (!children_cap) return;
+  children = calloc(children_cap, sizeof *children);
+  if (!children) {
+    errno = ENOMEM;
+    fatal_sys("out of memory", "");
+  }
+}
+
+static void child_add(pid_t pid, const struct ip_addr *ip)
+{
+  if (nchildren >= children_cap) return;
+  children[nchildren].pid = pid;
+  children[nchildren].ip = *ip;
+  nchildren++;
+}
+
+/* 1 if pid was one of ours. */
+static int child_remove(pid_t pid)
+{
+  for (size_t i = 0; i < nchildren; i++)
+    if (children[i].pid == pid) {
+      children[i] = children[--nchildren];
+      return 1;
+    }
+  return 0;
+}
+
+static void print_status(size_t n)
+{
+  struct line l = { .len = 0 };
+  if (opt.verbosity < 2) return;
+  line_str(&l, "tcpserver: status: ");
+  line_num(&l, n);
+  line_add(&l, "/", 1);
+  line_num(&l, opt.limit);
+  line_write(&l);
+}
+
+static void print_end(pid_t pid, int status)
+{
+  struct line l = { .len = 0 };
+  if (opt.verbosity < 2) return;
+  line_str(&l, "tcpserver: end ");
+  line_num(&l, (unsigned long) pid);
+  line_str(&l, " status ");
+  line_num(&l, (unsigned) status);
+  line_write(&l);
+}
+
+static void reap_children(void)
+{
+  int status;
+  pid_t pid;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    child_remove(pid);
+    print_end(pid, status);
+    print_status(nchildren);
+  }
+}
+
+/* ---- signals ---- */
+
+static volatile sig_atomic_t got_child, got_term;
+static sigset_t startup_mask;    /* restored in the children */
+static sigset_t waiting_mask;    /* inside ppoll: SIGCHLD, SIGTERM open */
+
+static void on_child(int sig) { (void) sig; got_child = 1; }
+static void on_term(int sig) { (void) sig; got_term = 1; }
+static void on_term_in_child(int sig) { (void) sig; _exit(0); }
+
+static void catch_signal(int sig, void (*handler)(int))
+{
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = handler;
+  sigemptyset(&sa.sa_mask);
+  sigaction(sig, &sa, NULL);
+}
+
+static void signals_init(void)
+{
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGCHLD);
+  sigaddset(&blocked, SIGTERM);
+  sigprocmask(SIG_BLOCK, &blocked, &startup_mask);
+  waiting_mask = startup_mask;
+  sigdelset(&waiting_mask, SIGCHLD);
+  sigdelset(&waiting_mask, SIGTERM);
+  catch_signal(SIGCHLD, on_child);
+  catch_signal(SIGTERM, on_term);
+  catch_signal(SIGPIPE, SIG_IGN);
+}
+
+/* Wait for the listening socket (fd >= 0) or a signal, at most ms
+   (-1: no limit); act on the signals that came. */
+static void wait_for(int fd, int ms)
+{
+  struct pollfd p = { .fd = fd, .events = POLLIN };
+  struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+  ppoll(&p, fd >= 0 ? 1 : 0, ms >= 0 ? &ts : NULL, &waiting_mask);
+  if (got_term) _exit(0);
+  if (got_child) {
+    got_child = 0;
+    reap_children();
+  }
+}
+
+/* ---- one connection ---- */
+
+enum outcome { OUT_OK, OUT_DENY, OUT_DROP };
+
+static struct conn {
+  int fd;
+  struct ip_addr local, remote;
+  unsigned localport, remoteport;
+  int local_known;
+  int prepared;
+  const char *localhost, *remotehost, *remoteinfo;
+  char remotehost_buf[NAMES_MAX + 1], localhost_buf[NAMES_MAX + 1];
+  char info_buf[IDENT_INFO_MAX + 1];
+  enum outcome outcome;
+  const char *drop_what, *drop_arg;
+  int drop_err;
+  char **envp;
+} conn;
+
+static struct envb env;
+static struct ip_addr bound_ip;
+static unsigned bound_port;
+static int fast_path;
+
+static void set_drop(struct conn *c, const char *what, const char *arg, int err)
+{
+  c->outcome = OUT_DROP;
+  c->drop_what = what;
+  c->drop_arg = arg;
+  c->drop_err = err;
+}
+
+static int local_address(struct conn *c)
+{
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (c->local_known) return 0;
+  if (getsockname(c->fd, (struct sockaddr *) &ss, &len) < 0) return -1;
+  ip_from_sockaddr((struct sockaddr *) &ss, &c->local, &c->localport);
+  c->local_known = 1;
+  return 0;
+}
+
+/* The lookups that may block: only ever in a forked child. */
+static void look_up_names(struct conn *c)
+{
+  c->localhost = opt.localname;
+  if (!c->localhost && names_reverse(&c->local, c->localhost_buf))
+    c->localhost = c->localhost_buf;
+  c->remotehost = NULL;
+  if (opt.remotehost &&
+      names_remote(&c->remote, opt.paranoid, c->remotehost_buf))
+    c->remotehost = c->remotehost_buf;
+  c->remoteinfo = NULL;
+  if (opt.remoteinfo &&
+      ident_lookup(&c->local, c->localport, &c->remote, c->remoteport,
+                   (unsigned) (opt.timeout > IDENT_TIMEOUT_MAX ? IDENT_TIMEOUT_MAX
+                                                        : opt.timeout),
+                   c->info_buf))
+    c->remoteinfo = c->info_buf;
+}
+
+/* Rules (-x): sets c->outcome, adds the rule's variables to env. */
+static void apply_rules(struct conn *c, const char *ipstr)
+{
+  struct rules_file rf;
+  struct rules_match m;
+  struct rules_query q = { &c->remote, ipstr, c->remotehost, c->remoteinfo };
+  c->outcome = OUT_OK;
+  if (!opt.rules) return;
+  int r = rules_lookup_file(&rf, opt.rules, &q, &m);
+  if (r < 0) {
+    if (errno != ENOENT || !opt.rules_optional)
+      set_drop(c, "unable to read ", opt.rules, errno);
+    return;
+  }
+  if (r == 1) {
+    if (rules_data_denies(m.data, m.datalen)) c->outcome = OUT_DENY;
+    size_t pos = 0, len;
+    const char *item;
+    while (c->outcome == OUT_OK &&
+           rules_data_next(m.data, m.datalen, &pos, &item, &len))
+      if (memchr(item, '=', len)) envb_put(&env, item, len);
+  }
+  rules_close(&rf);
+}
+
+/* Everything between the banner and the log line: local address, names,
+   ident, rules, the environment.  In the parent (fast path) or in a
+   forked child (slow path). */
+static void prepare(struct conn *c)
+{
+  char ipstr[IP_FMT_SIZE];
+  c->prepared = 1;
+  if (local_address(c) < 0) {
+    set_drop(c, "unable to get local address", "", errno);
+    return;
+  }
+  if (fast_path) {
+    c->localhost = opt.localname;
+    c->remotehost = c->remoteinfo = NULL;
+  } else {
+    look_up_names(c);
+  }
+  ip_format(&c->remote, ipstr);
+  envb_reset(&env);
+  struct tcpenv t = { c->local, c->localport, c->remote, c->remoteport,
+                      c->localhost, c->remotehost, c->remoteinfo };
+  tcpenv_apply(&env, &t);
+  apply_rules(c, ipstr);
+  if (c->outcome != OUT_OK) return;
+  c->envp = envb_vec(&env);
+  if (!c->envp) set_drop(c, "out of memory", "", 0);
+}
+
+static void log_pid(pid_t pid, const struct conn *c)
+{
+  struct line l = { .len = 0 };
+  line_str(&l, "tcpserver: pid ");
+  line_num(&l, (unsigned long) pid);
+  line_str(&l, " from ");
+  line_ip(&l, &c->remote);
+  line_write(&l);
+}
+
+static void log_verdict(pid_t pid, const struct conn *c)
+{
+  struct line l = { .len = 0 };
+  line_str(&l, c->outcome == OUT_DENY ? "tcpserver: deny " : "tcpserver: ok ");
+  line_num(&l, (unsigned long) pid);
+  line_add(&l, " ", 1);
+  line_field(&l, c->localhost);
+  line_add(&l, ":", 1);
+  line_ip(&l, &c->local);
+  line_add(&l, ":", 1);
+  line_num(&l, c->localport);
+  line_add(&l, " ", 1);
+  line_field(&l, c->remotehost);
+  line_add(&l, ":", 1);
+  line_ip(&l, &c->remote);
+  line_add(&l, ":", 1);
+  line_field(&l, c->remoteinfo);
+  line_add(&l, ":", 1);
+  line_num(&l, c->remoteport);
+  line_write(&l);
+}
+
+static void socket_options(int fd, const struct conn *c)
+{
+  int one = 1;
+  if (opt.killopts && c->remote.family == AF_INET)
+    setsockopt(fd, IPPROTO_IP, IP_OPTIONS, NULL, 0);
+  if (opt.nodelay) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+/* The socket on 0 and 1, without close-on-exec; nothing else survives
+   exec but 2. */
+static int socket_to_stdio(int fd)
+{
+  if (fd == 0) {
+    if (fcntl(0, F_SETFD, 0) < 0) return -1;
+  } else if (dup2(fd, 0) < 0) {
+    return -1;
+  }
+  return dup2(0, 1) < 0 ? -1 : 0;
+}
+
+static void signals_for_program(void)
+{
+  catch_signal(SIGCHLD, SIG_DFL);
+  catch_signal(SIGTERM, SIG_DFL);
+  catch_signal(SIGPIPE, SIG_DFL);
+  sigprocmask(SIG_SETMASK, &startup_mask, NULL);
+}
+
+/* The child's part, 0.88's order: pid line, banner, (slow path: the
+   lookups and rules), verdict line, then exit 100 on deny or exec.
+   Runs after vfork (fast path: only the stack and system calls, no
+   allocation) or after fork. */
+static _Noreturn void run_child(struct conn *c)
+{
+  pid_t pid = getpid();
+  if (!c->prepared) {
+    catch_signal(SIGTERM, on_term_in_child);
+    catch_signal(SIGCHLD, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &startup_mask, NULL);
+  }
+  if (opt.verbosity >= 2) log_pid(pid, c);
+  socket_options(c->fd, c);
+  if (opt.bannerlen && write_all(c->fd, opt.banner, opt.bannerlen) < 0) {
+    drop("unable to print banner", "", errno);
+    _exit(111);
+  }
+  if (!c->prepared) prepare(c);
+  if (c->outcome == OUT_DROP) {
+    drop(c->drop_what, c->drop_arg, c->drop_err);
+    _exit(111);
+  }
+  if (opt.verbosity >= 2) log_verdict(pid, c);
+  if (c->outcome == OUT_DENY) _exit(100);
+  if (socket_to_stdio(c->fd) < 0) {
+    drop("unable to set up descriptors", "", errno);
+    _exit(111);
+  }
+  signals_for_program();
+  pathexec_run(opt.prog[0], opt.prog, c->envp);
+  drop("unable to run ", opt.prog[0], errno);
+  _exit(111);
+}
+
+/* vfork: the parent waits until the child has exec'd or exited, so the
+   child may use conn and env as they are. */
+static pid_t spawn_fast(struct conn *c)
+{
+  pid_t pid = vfork();
+  if (pid == 0) run_child(c);
+  return pid;
+}
+
+static pid_t spawn_slow(struct conn *c)
+{
+  pid_t pid = fork();
+  if (pid == 0) run_child(c);
+  return pid;
+}
+
+static void handle(int fd, const struct sockaddr_storage *peer)
+{
+  struct conn *c = &conn;
+  c->fd = fd;
+  ip_from_sockaddr((const struct sockaddr *) peer, &c->remote, &c->remoteport);
+  c->local_known = !ip_is_any(&bound_ip);
+  if (c->local_known) {
+    c->local = bound_ip;
+    c->localport = bound_port;
+  }
+  c->prepared = 0;
+  if (fast_path) prepare(c);
+  print_status(nchildren + 1);
+  pid_t pid = fast_path ? spawn_fast(c) : spawn_slow(c);
+  if (pid < 0) {
+    if (opt.verbosity)
+      msg_warn("dropping connection, unable to fork: ", errtext(errno),
+               (const char *) 0);
+    print_status(nchildren);
+  } else {
+    child_add(pid, &c->remote);
+  }
+  close(fd);
+}
+
+/* Accept errors that mean "out of resources": wait a little instead of
+   spinning on a socket that stays readable. */
+static int resource_shortage(int err)
+{
+  return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
+static _Noreturn void serve(int s)
+{
+  int burst = 0;
+  for (;;) {
+    if (nchildren >= opt.limit) {
+      wait_for(-1, -1);
+      continue;
+    }
+    if (++burst > ACCEPT_BURST) {
+      burst = 0;
+      wait_for(-1, 0);
+      continue;
+    }
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof peer;
+    int fd = accept4(s, (struct sockaddr *) &peer, &len, SOCK_CLOEXEC);
+    if (fd >= 0) {
+      handle(fd, &peer);
+      continue;
+    }
+    burst = 0;
+    if (errno == EAGAIN) wait_for(s, -1);
+    else if (resource_shortage(errno)) wait_for(-1, 100);
+  }
+}
+
+int main(int argc, char **argv)
+{
+  msg_setprog("tcpserver");
+  parse_options(argc, argv);
+  opt.prog = argv + optind + 2;
+  resolve_host(argv[optind], &bound_ip);
+  bound_port = resolve_port(argv[optind + 1]);
+  apply_interface(&bound_ip);
+  children_init();
+  fast_path = !opt.remotehost && !opt.remoteinfo && opt.localname &&
+              opt.bannerlen <= FAST_BANNER_MAX;
+  envb_init(&env, environ);
+  signals_init();
+  int s = listen_on(&bound_ip, &bound_port);
+  drop_privileges();
+  if (opt.printport) print_port(bound_port);
+  close(0);
+  close(1);
+  print_status(nchildren);
+  serve(s);
+}
