@@ -5,15 +5,12 @@
 use strict;
 use warnings;
 use File::Temp qw(tempdir);
+use FindBin;
+use lib $FindBin::Bin;
+use rules_lib;
 
 my $bin = $ENV{UCSPI_BIN} || 'build';
 my $dir = tempdir(CLEANUP => 1);
-my $n = 0;
-my $failed = 0;
-sub ok { my ($c, $name) = @_; $n++; $failed++ unless $c; print(($c ? '' : 'not '), "ok $n - $name\n"); $c }
-sub slurp { my $f = shift; open my $h, '<:raw', $f or return undef; local $/; my $s = <$h>; $s }
-sub spew { my ($f, $s) = @_; open my $h, '>:raw', $f or die "$f: $!"; print $h $s; close $h }
-sub show { my $s = shift; $s =~ s/([^\x20-\x7e])/sprintf('\\x%02x', ord $1)/ge; $s }
 
 # Run tcprules on input with the given cdb and tmp; returns (exit, stderr).
 sub run {
@@ -115,5 +112,4 @@ SKIP: {
   my $trace = `strace -e trace=fsync,close,rename $bin/tcprules $cdb $dir/rules.tmp < $dir/in 2>&1`;
   ok($trace =~ /fsync\((\d+)\).*\nclose\(\1\).*\nrename\(/, 'fsync, close, then rename') or print "# $trace";
 }
-print "1..$n\n";
-exit($failed ? 1 : 0);
+done();

@@ -7,15 +7,12 @@
 use strict;
 use warnings;
 use File::Temp qw(tempdir);
+use FindBin;
+use lib $FindBin::Bin;
+use rules_lib;
 
 my $bin = $ENV{UCSPI_BIN} || 'build';
 my $dir = tempdir(CLEANUP => 1);
-my $n = 0;
-my $failed = 0;
-sub ok { my ($c, $name) = @_; $n++; $failed++ unless $c; print(($c ? '' : 'not '), "ok $n - $name\n"); $c }
-sub is { my ($got, $want, $name) = @_; ok($got eq $want, $name) or print "# got:      '$got'\n# expected: '$want'\n" }
-sub slurp { my $f = shift; open my $h, '<:raw', $f or return undef; local $/; my $s = <$h>; $s }
-sub spew { my ($f, $s) = @_; open my $h, '>:raw', $f or die "$f: $!"; print $h $s; close $h }
 
 sub compile {
   my ($text) = @_;
@@ -128,5 +125,4 @@ for my $bad ('10.0.0.0/33', '::/129', '10.0.0.0/8/8', '1.2.3.4/ 8', ':::', '2001
   is(compile("1.1.1.1:allow\n$bad:deny\n"), '100', "'$bad' rejected with 100");
   ok(slurp("$dir/r.cdb") eq $before, "'$bad': old cdb intact");
 }
-print "1..$n\n";
-exit($failed ? 1 : 0);
+done();
