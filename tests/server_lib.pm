@@ -11,7 +11,7 @@ use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 use robust_lib qw(fd_count children wait_until slurp);
 our @EXPORT = qw(ours ref_bin have_ref need_ours tmp start stop fetch
-  normalise log_settled fd_count children wait_until slurp);
+  normalise log_settled private_net fd_count children wait_until slurp);
 
 my $tmp = tempdir('server-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my @started;
@@ -115,6 +115,22 @@ sub normalise {
   $text =~ s/^(tcpserver: (?:pid|ok|deny|end)) \d+/$1 PID/mg;
   $text =~ s/^(tcpserver: (?:ok|deny) PID [^ ]*:)\d+ (.*):\d+$/$1LPORT $2:RPORT/mg;
   return $text;
+}
+
+# Re-run the test in a private network namespace (only its own loopback),
+# so that wildcard binds and port 113 are safe and conflict with nothing.
+# Returns 1 inside one, 0 when none can be had (the caller skips).
+sub private_net {
+  if (($ENV{SERVER_NETNS} // '') eq $$) {
+    return system('ip', 'link', 'set', 'lo', 'up') == 0 ? 1 : 0;
+  }
+  return 0 if ($ENV{SERVER_NETNS} // '') ne '';
+  for my $u (['unshare', '-n'], ['unshare', '-r', '-n']) {
+    next if system("@$u true 2>/dev/null") != 0;
+    next if system('ip -V >/dev/null 2>&1') != 0;
+    exec @$u, '--', 'sh', '-c', 'SERVER_NETNS=$$ exec "$@"', 'sh', $^X, '-Itests', $0, @ARGV;
+  }
+  return 0;
 }
 
 END {
