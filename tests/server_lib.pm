@@ -15,6 +15,7 @@ our @EXPORT = qw(ours ref_bin have_ref need_ours tmp start stop fetch
 
 my $tmp = tempdir('server-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my @started;
+my $owner = $$;   # forked helpers must not clean up the test's servers
 
 sub tmp { $tmp }
 sub ours { my $d = $ENV{UCSPI_BIN} || 'build'; return "$d/$_[0]" }
@@ -135,6 +136,7 @@ sub private_net {
 
 END {
   local $?;
+  return unless $$ == $owner;
   for my $pid (@started) {
     kill 'KILL', $pid if kill 0, $pid;
     waitpid($pid, WNOHANG);

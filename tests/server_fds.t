@@ -1,0 +1,31 @@
+#!/usr/bin/perl
+# 1,000 connections (fast and slow path): no zombies, and the server's
+# descriptor count is what it was.
+use strict;
+use warnings;
+use lib 'tests';
+use server_lib;
+use Test::More;
+
+need_ours('tcpserver', 'tcprules');
+my $t = tmp();
+open my $fh, '|-', ours('tcprules'), "$t/r.cdb", "$t/r.tmp" or die;
+print $fh "127.0.0.1:allow,X=\"1\"\n";
+close $fh or die;
+for my $path (['fast', [qw(-HRl x)], 700], ['slow', [qw(-R -l x)], 300]) {
+  my ($name, $opts, $n) = @$path;
+  my $s = start(ours('tcpserver'), ['-v', '-x', "$t/r.cdb", @$opts, '127.0.0.1', '0', 'echo', 'ok']);
+  fetch($s->{port});
+  log_settled($s);
+  my $fds = fd_count($s->{pid});
+  my $bad = 0;
+  for (1 .. $n) { $bad++ if fetch($s->{port}) ne "ok\n" }
+  is($bad, 0, "$name: $n connections served");
+  ok(log_settled($s), "$name: every child ended");
+  my @zombies = grep { $_->[1] eq 'Z' } children($s->{pid});
+  is(scalar @zombies, 0, "$name: no zombies");
+  is(scalar(() = children($s->{pid})), 0, "$name: no children left");
+  is(fd_count($s->{pid}), $fds, "$name: same descriptor count ($fds)");
+  stop($s);
+}
+done_testing();

@@ -1,0 +1,56 @@
+#!/usr/bin/perl
+# -x rules: a new rules.cdb applies to the next connection without a
+# restart; deny runs nothing; -X forgives only a missing file.
+use strict;
+use warnings;
+use lib 'tests';
+use server_lib;
+use Test::More;
+
+need_ours('tcpserver', 'tcprules');
+my $t = tmp();
+sub rules {
+  my ($text) = @_;
+  open my $fh, '|-', ours('tcprules'), "$t/r.cdb", "$t/r.tmp" or die;
+  print $fh $text;
+  close $fh or die "tcprules failed";
+}
+for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R -l x)]]) {
+  my ($name, $opts) = @$path;
+  rules("127.0.0.1:allow,X=\"first\"\n");
+  my $s = start(ours('tcpserver'), ['-v', '-B', "hi\n", '-x', "$t/r.cdb", @$opts, '127.0.0.1', '0',
+                                    'sh', '-c', 'echo X=$X']);
+  is(fetch($s->{port}), "hi\nX=first\n", "$name: the rule's variable");
+  rules("127.0.0.1:allow,X=\"second\"\n");
+  is(fetch($s->{port}), "hi\nX=second\n", "$name: changed rules apply at once");
+  rules("127.0.0.:deny\n");
+  is(fetch($s->{port}), "hi\n", "$name: deny: banner, then the connection closes");
+  unlink "$t/r.cdb";
+  is(fetch($s->{port}), "hi\n", "$name: missing rules: connection dropped");
+  mkdir "$t/r.cdb";
+  is(fetch($s->{port}), "hi\n", "$name: a directory as rules: dropped");
+  rmdir "$t/r.cdb";
+  log_settled($s);
+  stop($s);
+  my $log = slurp($s->{log});
+  my ($deny) = $log =~ /^tcpserver: deny (\d+) x:127\.0\.0\.1:\d+ [^:]*:127\.0\.0\.1::\d+$/m;
+  ok($deny && $log =~ /^tcpserver: end $deny status 25600$/m, "$name: deny logged, child exit 100");
+  my ($drop) = $log =~ m{^tcpserver: pid (\d+) from 127.0.0.1\ntcpserver: warning: dropping connection, unable to read \Q$t\E/r\.cdb: file does not exist$}m;
+  ok($drop && $log =~ /^tcpserver: end $drop status 28416$/m,
+     "$name: missing rules: the reference's warning, exit 111");
+  like($log, qr{^tcpserver: warning: dropping connection, unable to read \Q$t\E/r\.cdb: \S.*$}m,
+       "$name: directory: a warning with a reason");
+}
+
+# -X forgives a missing file, not a broken one.
+my $s = start(ours('tcpserver'), ['-v', '-X', '-x', "$t/none.cdb", qw(-HRl x 127.0.0.1 0 echo ran)]);
+is(fetch($s->{port}), "ran\n", '-X: missing file allows');
+stop($s);
+open my $fh, '>', "$t/bad.cdb" or die;
+close $fh;
+$s = start(ours('tcpserver'), ['-v', '-X', '-x', "$t/bad.cdb", qw(-HRl x 127.0.0.1 0 echo ran)]);
+is(fetch($s->{port}), '', '-X: an empty (unreadable) cdb still drops');
+log_settled($s);
+stop($s);
+like(slurp($s->{log}), qr/dropping connection, unable to read \Q$t\E\/bad\.cdb: /, '-X: warning for the broken file');
+done_testing();
