@@ -76,7 +76,7 @@ check: all units
 	UCSPI_BIN=$(abspath $(B)) prove tests/
 
 demo: all
-	sh src/demo.sh
+	UCSPI_BIN=$(abspath $(B)) sh src/demo.sh
 
 install: all
 	mkdir -p $(DESTDIR)$(HOME_DIR)/bin $(DESTDIR)$(HOME_DIR)/share/man/man1 $(DESTDIR)$(HOME_DIR)/share/man/man5
