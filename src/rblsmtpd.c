@@ -3,16 +3,19 @@
    the order of the options as 0.88 does; then either runs the SMTP server
    untouched or holds a minimal SMTP conversation that refuses every
    message.  DNS goes through the system resolver (res_nquery), with
-   $DNSCACHEIP naming the servers and all lookups together bounded by -T. */
+   $DNSCACHEIP naming the servers and all lookups together bounded by -T
+   (each query runs in a child process killed at the deadline). */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <resolv.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "addr.h"
 #include "dnsbl.h"
@@ -73,23 +76,36 @@ static int resolver_state;         /* 0 untouched, 1 ready, -1 broken */
 static long long started_ms;
 static long long budget_ms = LOOKUP_BUDGET * 1000LL;  /* 0: unbounded */
 
-/* $DNSCACHEIP: IPv4 addresses (djbdns style), separated by white space
-   or commas, replace the servers of /etc/resolv.conf. */
+/* Adds the IPv4 address s (length len) to the server list. */
+static void add_server(const char *s, size_t len, struct sockaddr_in *list,
+                       int *n)
+{
+  char buf[IP_FMT_SIZE];
+  struct ip_addr ip;
+  struct sockaddr_storage ss;
+  if (len >= sizeof buf || *n >= MAXNS) return;
+  memcpy(buf, s, len);
+  buf[len] = 0;
+  if (ip_parse(buf, &ip) < 0 || ip.family != AF_INET) return;
+  ip_to_sockaddr(&ip, NS_DEFAULTPORT, &ss);
+  memcpy(&list[(*n)++], &ss, sizeof list[0]);
+}
+
+/* $DNSCACHEIP: IPv4 addresses separated by white space, commas, or dots
+   as djbdns reads them ("10.0.0.1.10.0.0.2": every fourth dot ends one);
+   they replace the servers of /etc/resolv.conf. */
 static void use_dnscacheip(void)
 {
-  const char *env = getenv("DNSCACHEIP");
-  char buf[256], *save = NULL;
+  const char *s = getenv("DNSCACHEIP");
   struct sockaddr_in list[MAXNS];
   int n = 0;
-  if (!env || strlen(env) >= sizeof buf) return;
-  strcpy(buf, env);
-  for (char *tok = strtok_r(buf, " \t\n,", &save); tok && n < MAXNS;
-       tok = strtok_r(NULL, " \t\n,", &save)) {
-    struct ip_addr ip;
-    if (ip_parse(tok, &ip) < 0 || ip.family != AF_INET) continue;
-    struct sockaddr_storage ss;
-    ip_to_sockaddr(&ip, NS_DEFAULTPORT, &ss);
-    memcpy(&list[n++], &ss, sizeof list[0]);
+  while (s && *s) {
+    size_t len = strcspn(s, " \t\n,"), end = 0;
+    for (int dots = 0; end < len && dots < 4; end++)
+      if (s[end] == '.' && ++dots == 4) break;
+    add_server(s, end, list, &n);
+    s += end < len ? end + 1 : len;
+    s += strspn(s, " \t\n,");
   }
   if (!n) return;
   memcpy(resolver.nsaddr_list, list, sizeof list[0] * (size_t) n);
@@ -110,34 +126,6 @@ static void resolver_close(void)
   resolver_state = 0;
 }
 
-static void interrupt(int sig) { (void) sig; }
-
-/* The resolver's own timeouts cannot cover a stalled TCP fallback, so a
-   timer interrupts any blocking call at the deadline and every 200 ms
-   after it. */
-static void backstop_arm(long long remaining_ms)
-{
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = interrupt;   /* no SA_RESTART: calls return EINTR */
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGALRM, &sa, NULL);
-  struct itimerval it = {
-    .it_value = { .tv_sec = remaining_ms / 1000,
-                  .tv_usec = (remaining_ms % 1000) * 1000 + 1 },
-    .it_interval = { .tv_sec = 0, .tv_usec = 200000 },
-  };
-  setitimer(ITIMER_REAL, &it, NULL);
-}
-
-static void backstop_disarm(void)
-{
-  struct itimerval off;
-  memset(&off, 0, sizeof off);
-  setitimer(ITIMER_REAL, &off, NULL);
-  signal(SIGALRM, SIG_DFL);
-}
-
 /* Fit the resolver's tries into what is left of the budget: with one
    try per server, each server gets retrans seconds. */
 static void fit_tries(long long remaining_ms)
@@ -150,6 +138,68 @@ static void fit_tries(long long remaining_ms)
   resolver.retrans = per_server > 0 ? per_server : 1;
 }
 
+/* Reads fd to its end into buf (at most size bytes) before deadline
+   (0: none).  Returns the length, or -1 (timeout, error). */
+static ssize_t read_to_end(int fd, unsigned char *buf, size_t size,
+                           long long deadline)
+{
+  size_t len = 0;
+  while (len < size) {
+    int wait = -1;
+    if (deadline) {
+      long long left = deadline - clock_ms();
+      if (left <= 0) return -1;
+      wait = (int) left;
+    }
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    int r = poll(&p, 1, wait);
+    if (r < 0 && errno != EINTR) return -1;
+    if (r <= 0) continue;
+    ssize_t n = read(fd, buf + len, size - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    if (n == 0) break;
+    len += (size_t) n;
+  }
+  return (ssize_t) len;
+}
+
+/* res_nquery runs in a child that is killed at the deadline: nothing in
+   the resolver (its TCP fallback has no timeout at all) can outlast the
+   budget.  The child writes the answer to a pipe and exits with 0, or
+   with 1 + h_errno when there is none. */
+static enum lookup query_in_child(const char *name, int type,
+                                  unsigned char *ans, size_t *len,
+                                  long long deadline)
+{
+  int fd[2];
+  if (pipe2(fd, O_CLOEXEC) < 0) return FAILED;
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fd[0]);
+    close(fd[1]);
+    return FAILED;
+  }
+  if (pid == 0) {
+    close(fd[0]);
+    int n = res_nquery(&resolver, name, C_IN, type, ans, (int) *len);
+    if (n < 0) _exit(1 + resolver.res_h_errno);
+    _exit(write_all(fd[1], ans, (size_t) n < *len ? (size_t) n : *len) < 0);
+  }
+  close(fd[1]);
+  ssize_t got = read_to_end(fd[0], ans, *len, deadline);
+  close(fd[0]);
+  int status;
+  if (got < 0) kill(pid, SIGKILL);
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  if (got < 0 || !WIFEXITED(status)) return FAILED;
+  int code = WEXITSTATUS(status);
+  if (code == 1 + HOST_NOT_FOUND || code == 1 + NO_DATA) return ABSENT;
+  if (code || got == 0) return FAILED;
+  *len = (size_t) got;
+  return PRESENT;
+}
+
 /* Asks for records of type under the name listing the client.  PRESENT
    with the answer in ans[*len], ABSENT for NXDOMAIN or no records,
    FAILED for everything else (SERVFAIL, silence, out of time). */
@@ -159,18 +209,14 @@ static enum lookup query(const char *base, int type, unsigned char *ans,
   char name[DNSBL_NAME_MAX];
   if (!dnsbl_name(remote_ip, base, name)) return FAILED;
   if (resolver_open() < 0) return FAILED;
-  long long remaining = budget_ms ? started_ms + budget_ms - clock_ms() : 0;
-  if (budget_ms && remaining < 1000) return FAILED;
+  long long deadline = 0;
   if (budget_ms) {
+    deadline = started_ms + budget_ms;
+    long long remaining = deadline - clock_ms();
+    if (remaining < 1000) return FAILED;
     fit_tries(remaining);
-    backstop_arm(remaining);
   }
-  int n = res_nquery(&resolver, name, C_IN, type, ans, (int) *len);
-  int herr = resolver.res_h_errno;
-  if (budget_ms) backstop_disarm();
-  if (n < 0) return herr == HOST_NOT_FOUND || herr == NO_DATA ? ABSENT : FAILED;
-  if ((size_t) n < *len) *len = (size_t) n;
-  return PRESENT;
+  return query_in_child(name, type, ans, len, deadline);
 }
 
 static unsigned char answer[65536];

@@ -14,6 +14,7 @@
 #   NAME SILENT            never answer
 #   NAME SLOW SECONDS      answer (as per the other lines) after a delay
 #   NAME TRUNCATE          UDP answers have TC set and no records; TCP full
+#   NAME STALL             UDP answers have TC set; TCP queries never answered
 # A UDP answer over 512 bytes is sent truncated (TC, no records), as real
 # servers do without EDNS.  The string "" in a TXT line is an empty string.
 # Names not in the file get NXDOMAIN; a known name without records of the
@@ -102,7 +103,8 @@ sub answer {
   if (!exists $rr{$name}) { $rcode = 3 }
   elsif ($f eq 'SERVFAIL') { $rcode = 2 }
   elsif ($f eq 'REFUSED') { $rcode = 5 }
-  elsif ($f eq 'TRUNCATE' && !$viatcp) { $tc = 1 }
+  elsif ($f eq 'STALL' && $viatcp) { return }
+  elsif (($f eq 'TRUNCATE' || $f eq 'STALL') && !$viatcp) { $tc = 1 }
   else { @records = @{$rr{$name}{$type} // []} }
   my $head = $id . chr(0x84 | ($tc << 1) | $rd) . chr(0x80 | $rcode)
     . pack('nnnn', 1, scalar @records, 0, 0);
@@ -117,6 +119,7 @@ sub answer {
 }
 
 my $sel = IO::Select->new($udp, $tcp);
+my @held;                               # stalled TCP connections
 while (1) {
   for my $s ($sel->can_read) {
     if ($s == $udp) {
@@ -129,7 +132,8 @@ while (1) {
       my $n = unpack 'n', $lenb;
       $c->read(my $q, $n) == $n or next;
       my $a = answer($q, 1);
-      print $c pack('n', length $a) . $a if defined $a;
+      if (!defined $a) { push @held, $c; next }
+      print $c pack('n', length $a) . $a;
       close $c;
     }
   }

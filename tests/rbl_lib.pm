@@ -96,7 +96,7 @@ sub stop_dnsd {
   @daemons = ();
 }
 
-END { stop_dnsd() }
+END { local $?; stop_dnsd() }
 
 # The queries logged so far ("name TYPE" lines).
 sub queries {
