@@ -120,8 +120,9 @@ sub answer {
 
 my $sel = IO::Select->new($udp, $tcp);
 my @held;                               # stalled TCP connections
-while (1) {
-  for my $s ($sel->can_read) {
+my $parent = getppid;
+while (getppid == $parent) {            # never outlive the test
+  for my $s ($sel->can_read(1)) {
     if ($s == $udp) {
       my $peer = $udp->recv(my $q, 4096) // next;
       my $a = answer($q, 0);
