@@ -1,6 +1,7 @@
 /* tcprulescheck: say which rule of a cdb applies to the client described
    by TCPREMOTEIP, TCPREMOTEHOST and TCPREMOTEINFO, as tcpserver -x would
    find it. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,11 +49,16 @@ int main(int argc, char **argv)
 
   struct rules_file rf;
   struct rules_found f;
+  if (rules_open(&rf, file) < 0) msg_fatal_sys("unable to read ", file, NULL);
   char *key = malloc(rules_keycap(&q));
   if (!key) msg_fatal(111, "out of memory", NULL);
-  if (rules_open(&rf, file) < 0) msg_fatal_sys("unable to read ", file, NULL);
   int r = rules_find(&rf.cdb, &q, key, rules_keycap(&q), &f);
-  if (r < 0) msg_fatal_sys("unable to read ", file, NULL);
+  if (r < 0) {
+    int e = errno;
+    free(key);
+    errno = e;
+    msg_fatal_sys("unable to read ", file, NULL);
+  }
   if (r == 0) fputs("default:\nallow connection\n", stdout);
   else explain(&f);
   fflush(stdout);
