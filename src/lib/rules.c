@@ -334,7 +334,13 @@ int rules_lookup_file(struct rules_file *rf, const char *file,
                       const struct rules_query *q, struct rules_match *m)
 {
   if (rules_open(rf, file) < 0) return -1;
-  return rules_lookup(&rf->cdb, q, m);
+  int r = rules_lookup(&rf->cdb, q, m);
+  if (r < 0) {   /* nothing to keep mapped: close, so no caller leaks it */
+    int e = errno;
+    rules_close(rf);
+    errno = e;
+  }
+  return r;
 }
 
 void rules_close(struct rules_file *rf)

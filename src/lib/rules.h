@@ -49,7 +49,8 @@ int rules_find(struct cdb *c, const struct rules_query *q,
                char *key, size_t keycap, struct rules_found *f);
 
 /* Open FILE, look up, keep the cdb mapped until rules_close.  Returns as
-   rules_lookup, -1 with errno ENOENT when the file does not exist. */
+   rules_lookup, -1 with errno ENOENT when the file does not exist.  On -1
+   the file is already closed (rules_close is then harmless). */
 struct rules_file { int fd; struct cdb cdb; };
 int rules_lookup_file(struct rules_file *rf, const char *file,
                       const struct rules_query *q, struct rules_match *m);
