@@ -238,6 +238,16 @@ static void test_file(void)
   tap_ok(rules_lookup_file(&rf, path, &q, &m) == 1 && rules_data_denies(m.data, m.datalen),
          "rules_lookup_file finds and decodes");
   rules_close(&rf);
+  /* A header whose tables point past the end: the lookup fails. */
+  cdb_free(&cdb);
+  mapped = 0;
+  unsigned char junk[3000];
+  memset(junk, 0xee, sizeof junk);
+  if (ftruncate(fd, 0) || pwrite(fd, junk, sizeof junk, 0) != (ssize_t) sizeof junk) abort();
+  errno = 0;
+  tap_ok(rules_lookup_file(&rf, path, &q, &m) == -1 && errno == EPROTO && rf.fd == -1,
+         "corrupt cdb: -1 EPROTO, file already closed");
+  rules_close(&rf);
 }
 
 int main(void)
