@@ -23,6 +23,20 @@ for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R -l x)]]) {
   is(fetch($s->{port}), "hi\nX=first\n", "$name: the rule's variable");
   rules("127.0.0.1:allow,X=\"second\"\n");
   is(fetch($s->{port}), "hi\nX=second\n", "$name: changed rules apply at once");
+  # Rewritten in place (same inode), not renamed over: seen as well.
+  {
+    open my $fh, '|-', ours('tcprules'), "$t/other.cdb", "$t/other.tmp" or die;
+    print $fh "127.0.0.1:allow,X=\"third\"\n";
+    close $fh or die;
+    open my $in, '<:raw', "$t/other.cdb" or die;
+    local $/;
+    my $data = <$in>;
+    open my $out, '+<:raw', "$t/r.cdb" or die;
+    truncate $out, 0;
+    print $out $data;
+    close $out;
+  }
+  is(fetch($s->{port}), "hi\nX=third\n", "$name: rules rewritten in place apply at once");
   rules("127.0.0.:deny\n");
   is(fetch($s->{port}), "hi\n", "$name: deny: banner, then the connection closes");
   unlink "$t/r.cdb";
