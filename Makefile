@@ -96,11 +96,11 @@ BENCH_TOOLS := loadgen bareloop genrules spawnloop
 $(addprefix $(B)/bench/,$(BENCH_TOOLS)): $(B)/bench/%: bench/%.c conf-cc
 	@mkdir -p $(dir $@)
 	$(COMPILE) -o $@ $<
-# The service of the benchmarks: static (unless a sanitizer build says
-# STATIC=), so that it starts fast.
+# The service of the benchmarks and load tests: static and never
+# sanitized (not under test itself), so that it starts fast.
 $(B)/bench/okchild: bench/okchild.c conf-cc
 	@mkdir -p $(dir $@)
-	$(COMPILE) $(STATIC) -s -o $@ $<
+	$(filter-out $(EXTRA_CFLAGS),$(COMPILE)) -static -s -o $@ $<
 bench: all $(addprefix $(B)/bench/,$(BENCH_TOOLS) okchild)
 	UCSPI_BIN=$(abspath $(B)) perl bench/run.pl
 
