@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include "addr.h"
+#include "port.h"
 #include "env.h"
 #include "errtext.h"
 #include "ident.h"

@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include "addr.h"
+#include "port.h"
 #include "env.h"
 #include "errtext.h"
 #include "ident.h"

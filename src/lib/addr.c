@@ -1,6 +1,5 @@
 #include <arpa/inet.h>
 #include <net/if.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,23 +217,4 @@ int ip_equal(const struct ip_addr *x, const struct ip_addr *y)
 {
   if (x->family != y->family) return 0;
   return memcmp(x->a, y->a, x->family == AF_INET ? 4 : 16) == 0;
-}
-
-int port_parse(const char *s, unsigned *port)
-{
-  if (!*s) return -1;
-  if (s[0] >= '0' && s[0] <= '9') {
-    unsigned long v = 0;
-    for (const char *p = s; *p; p++) {
-      if (*p < '0' || *p > '9') return -1;
-      v = v * 10 + (unsigned long) (*p - '0');
-      if (v > 65535) return -1;
-    }
-    *port = (unsigned) v;
-    return 0;
-  }
-  struct servent *se = getservbyname(s, "tcp");
-  if (!se) return -1;
-  *port = ntohs((uint16_t) se->s_port);
-  return 0;
 }

@@ -45,10 +45,6 @@ int ip_equal(const struct ip_addr *x, const struct ip_addr *y);
 void ip_set_v4(struct ip_addr *ip, unsigned char a, unsigned char b,
                unsigned char c, unsigned char d);
 
-/* Port: a decimal number 0..65535 or a TCP service name from
-   /etc/services.  Returns 0, or -1. */
-int port_parse(const char *s, unsigned *port);
-
 /* Decimal formatting of an unsigned number, returns the length; buf holds
    at least 21 bytes. */
 size_t fmt_ulong(char *buf, unsigned long n);

@@ -2,6 +2,7 @@
 #include <netinet/in.h>
 #include "tap.h"
 #include "addr.h"
+#include "port.h"
 
 static void canon(const char *in, const char *want)
 {
