@@ -74,8 +74,10 @@ for my $c (@cases) {
 # Every transcript line is one write(2): ask strace when there is one.
 if (system('command -v strace >/dev/null 2>&1') == 0) {
   spew("$dir/in", "a\nb\nc");
-  system("strace -f -e trace=write -o $dir/strace $bin/recordio cat < $dir/in > /dev/null 2> $dir/err");
-  my @w = grep { /write\(2,/ } split /\n/, slurp("$dir/strace");
+  # -ff: a file per process, so that writes of two processes at the same
+  # moment cannot show as "unfinished ... resumed" halves.
+  system("strace -ff -e trace=write -o $dir/strace $bin/recordio cat < $dir/in > /dev/null 2> $dir/err");
+  my @w = grep { /write\(2,/ } map { split /\n/, slurp($_) } glob("$dir/strace.*");
   my $lines = () = slurp("$dir/err") =~ /\n/g;
   ok($lines == 8 && @w == $lines && !grep({ !/\\n", \d+\) += \d+$/ } @w), "each transcript line is one write");
 } else { $n++; print "ok $n # SKIP no strace\n" }
