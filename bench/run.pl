@@ -3,7 +3,7 @@
 # (Debian's ucspi-tcp 0.88 in /usr/bin), interleaved A B A B so that noise
 # falls on both, loopback only, every run bounded in count and time.
 # Environment: UCSPI_BIN (our build, absolute), BENCH_BIN (the tools of
-# bench/, default $UCSPI_BIN/bench), BENCH_ROUNDS (3), BENCH_CONNS (3000
+# bench/, default $UCSPI_BIN/bench), BENCH_ROUNDS (5), BENCH_CONNS (5000
 # connections a run), BENCH_RSS_CONNS (10000), BENCH_OUT (report file,
 # default bench/RESULTS.md), BENCH_ONLY (comma list of parts: conn, rules,
 # rss; default all).
@@ -14,8 +14,8 @@ use Time::HiRes qw(time);
 
 my $ours = $ENV{UCSPI_BIN} || 'build';
 my $tools = $ENV{BENCH_BIN} || "$ours/bench";
-my $rounds = $ENV{BENCH_ROUNDS} || 3;
-my $conns = $ENV{BENCH_CONNS} || 3000;
+my $rounds = $ENV{BENCH_ROUNDS} || 5;
+my $conns = $ENV{BENCH_CONNS} || 5000;
 my $rss_conns = $ENV{BENCH_RSS_CONNS} || 10000;
 my $out = $ENV{BENCH_OUT} || 'bench/RESULTS.md';
 my %only = map { $_ => 1 } split /,/, ($ENV{BENCH_ONLY} || 'conn,rules,rss');
@@ -62,6 +62,14 @@ sub stop_server {
   close $fh;
 }
 
+# CPU seconds (user + system) the process has used so far: the server's
+# own cost, apart from its children's (which exec and exit the service).
+sub cpu_seconds {
+  open my $fh, '<', "/proc/$_[0]/stat" or return undef;
+  my @f = split ' ', (split /\) /, scalar <$fh>, 2)[1];
+  return ($f[11] + $f[12]) / POSIX::sysconf(POSIX::_SC_CLK_TCK());
+}
+
 sub loadgen {
   my ($port, $c, $n) = @_;
   my $line = `timeout @{[$run_seconds + 10]} $tools/loadgen -c $c -n $n -t $run_seconds -e 3 127.0.0.1 $port`;
@@ -97,16 +105,18 @@ sub bench_connections {
         my ($name, @cmd) = @$cfg;
         my ($pid, $port, $fh) = start_server(@cmd);
         my $r = loadgen($port, $c, $conns);
+        my $cpu = cpu_seconds($pid);
+        $r->{cpu_us} = $cpu * 1e6 / $r->{completed} if defined $cpu && $r->{completed};
         stop_server($pid, $fh);
-        printf "# c=%d round %d %-13s %s\n", $c, $round, $name, join ' ', map { "$_=" . ($r->{$_} // '?') } qw(completed failed cps p50_us p99_us max_us);
+        printf "# c=%d round %d %-13s %s\n", $c, $round, $name, join ' ', map { "$_=" . ($r->{$_} // '?') } qw(completed failed cps p50_us p99_us max_us cpu_us);
         push @{ $res{$name} }, $r;
       }
     }
     say_('');
     say_("### Concurrency $c" . ($c > 16 ? ' (`-b 1024`; the limit loops always use 1024)' : ''));
     say_('');
-    say_('| server | conn/s (median) | vs reference | vs limit vfork | p50 ms | p99 ms | max ms | failed |');
-    say_('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    say_('| server | conn/s (median) | vs reference | vs limit vfork | p50 ms | p99 ms | max ms | failed | server CPU us/conn | CPU vs reference |');
+    say_('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     my %med;
     for my $cfg (@cfg) {
       my $name = $cfg->[0];
@@ -116,6 +126,7 @@ sub bench_connections {
         p50 => median(map { $_->{p50_us} } @r),
         p99 => median(map { $_->{p99_us} } @r),
         max => median(map { $_->{max_us} } @r),
+        cpu => median(map { $_->{cpu_us} } @r),
         failed => eval { my $s = 0; $s += ($_->{failed} // 0) + ($_->{unfinished} // 0) for @r; $s },
       };
     }
@@ -123,12 +134,13 @@ sub bench_connections {
       my $name = $cfg->[0];
       my $m = $med{$name};
       my $base = $name =~ /-x$/ ? 'reference -x' : 'reference';
-      say_(sprintf '| %s | %s | %s | %s | %s | %s | %s | %d |', $name, fmt($m->{cps}),
+      say_(sprintf '| %s | %s | %s | %s | %s | %s | %s | %d | %s | %s |', $name, fmt($m->{cps}),
         ratio($m->{cps}, $med{$base} && $med{$base}{cps}),
         ratio($m->{cps}, $med{'limit vfork'}{cps}),
         fmt(defined $m->{p50} ? $m->{p50} / 1000 : undef, '%.2f'),
         fmt(defined $m->{p99} ? $m->{p99} / 1000 : undef, '%.2f'),
-        fmt(defined $m->{max} ? $m->{max} / 1000 : undef, '%.2f'), $m->{failed});
+        fmt(defined $m->{max} ? $m->{max} / 1000 : undef, '%.2f'), $m->{failed},
+        fmt($m->{cpu}, '%.1f'), ratio($m->{cpu}, $med{$base} && $med{$base}{cpu}));
     }
     if ($med{'ours -x'} && $med{ours}) {
       say_('');
@@ -295,7 +307,16 @@ if ($only{conn}) {
   bench_connections($cdb);
 }
 bench_rss() if $only{rss};
+# A hand-written reading of the figures, from a line "## Reading" on, is
+# kept across runs (to be checked against the new figures).
+my $reading = '';
+if (open my $old, '<', $out) {
+  local $/;
+  my $text = <$old>;
+  $reading = $1 if $text =~ /^(## Reading\n.*)\z/ms;
+}
 open my $fh, '>', $out or die "bench: unable to write $out: $!\n";
 print $fh "$_\n" for @report;
+print $fh "\n$reading" if $reading;
 close $fh;
 print "# written to $out\n";
