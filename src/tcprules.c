@@ -91,7 +91,10 @@ static int fill(struct reader *r)
 static int next_line(struct reader *r, const char **line, size_t *len)
 {
   for (;;) {
-    char *nl = memchr(r->buf + r->scanned, '\n', r->end - r->scanned);
+    /* Before the first read buf is NULL: memchr may not see it. */
+    char *nl = r->end > r->scanned
+                   ? memchr(r->buf + r->scanned, '\n', r->end - r->scanned)
+                   : NULL;
     if (nl || (r->eof && r->start < r->end)) {
       size_t stop = nl ? (size_t) (nl - r->buf) + 1 : r->end;
       *line = r->buf + r->start;
