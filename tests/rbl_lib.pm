@@ -13,6 +13,7 @@ use Symbol 'gensym';
 use Time::HiRes qw(sleep time);
 use Cwd 'abs_path';
 use File::Basename 'dirname';
+use robust_lib qw(line_within);
 our @EXPORT = qw(bin refbin need_bin enter_netns start_dnsd stop_dnsd
   queries clear_queries run_rbl tmpdir have_ref);
 
@@ -77,13 +78,7 @@ sub start_dnsd {
   }
   close $w;
   push @daemons, $pid;
-  my $line;
-  eval {
-    local $SIG{ALRM} = sub { die "timeout\n" };
-    alarm 10;
-    $line = <$r>;
-    alarm 0;
-  };
+  my $line = line_within($r, 10);
   die "rbl_dnsd.pl did not start\n" unless defined $line && $line =~ /^port 53/;
   return $log;
 }

@@ -7,7 +7,7 @@ use Exporter 'import';
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 our @EXPORT = qw(bin need_bins start_server stop_server fd_count children
-  cpu_ticks wait_until slurp);
+  cpu_ticks wait_until slurp line_within read_to_eof);
 
 my @started;
 
@@ -40,13 +40,7 @@ sub start_server {
   }
   close $w;
   push @started, $pid;
-  my $port;
-  eval {
-    local $SIG{ALRM} = sub { die "timeout\n" };
-    alarm 10;
-    $port = <$r>;
-    alarm 0;
-  };
+  my $port = line_within($r, 10);
   close $r;
   die "tcpserver printed no port\n" unless defined $port && $port =~ /^(\d+)\s*$/;
   return ($pid, $1);
@@ -101,6 +95,32 @@ sub wait_until {
 }
 
 sub slurp { open my $fh, '<', $_[0] or return ''; local $/; return <$fh> }
+
+# The next line of FH, or undef after SECONDS without one.
+sub line_within {
+  my ($fh, $seconds) = @_;
+  my $line;
+  eval {
+    local $SIG{ALRM} = sub { die "timeout\n" };
+    alarm $seconds;
+    $line = <$fh>;
+    alarm 0;
+  };
+  return $line;
+}
+
+# All FH gives until its end, or what came within SECONDS.
+sub read_to_eof {
+  my ($fh, $seconds) = @_;
+  my $got = '';
+  eval {
+    local $SIG{ALRM} = sub { die "timeout\n" };
+    alarm $seconds;
+    while (sysread($fh, my $buf, 65536) > 0) { $got .= $buf }
+    alarm 0;
+  };
+  return $got;
+}
 
 END {
   local $?;   # keep the test's exit status

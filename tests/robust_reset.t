@@ -21,17 +21,7 @@ ok(wait_until(5, sub { slurp($log) =~ m{status: 0/1} }), 'server started');
 my $fds = fd_count($pid);
 
 sub connect_ { IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 5) }
-sub read_all {
-  my ($s) = @_;
-  my $got = '';
-  eval {
-    local $SIG{ALRM} = sub { die "timeout\n" };
-    alarm 10;
-    while (sysread($s, my $buf, 100) > 0) { $got .= $buf }
-    alarm 0;
-  };
-  return $got;
-}
+sub read_all { read_to_eof($_[0], 10) }
 
 my $holder = connect_();
 my $banner = '';

@@ -21,14 +21,7 @@ sub talk {
   my ($line) = @_;
   my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 5) or return undef;
   print $s "$line\n";
-  my $got = '';
-  eval {
-    local $SIG{ALRM} = sub { die "timeout\n" };
-    alarm 10;
-    while (sysread($s, my $buf, 100) > 0) { $got .= $buf }
-    alarm 0;
-  };
-  return $got;
+  return read_to_eof($s, 10);
 }
 
 for my $case ([9, 'SIGKILL'], [15, 'SIGTERM'], [1, 'SIGHUP']) {

@@ -9,7 +9,7 @@ use File::Temp qw(tempdir);
 use IO::Socket::IP;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
-use robust_lib qw(fd_count children wait_until slurp);
+use robust_lib qw(fd_count children wait_until slurp line_within);
 our @EXPORT = qw(ours ref_bin have_ref need_ours tmp start stop fetch
   normalise log_settled private_net fd_count children wait_until slurp);
 
@@ -53,13 +53,7 @@ sub start {
   }
   close $w;
   push @started, $pid;
-  my $port;
-  eval {
-    local $SIG{ALRM} = sub { die "timeout\n" };
-    alarm 10;
-    $port = <$r>;
-    alarm 0;
-  };
+  my $port = line_within($r, 10);
   close $r;
   die "$server printed no port: " . slurp($log) unless defined $port && $port =~ /^(\d+)\s*$/;
   my $s = { pid => $pid, port => $1, log => $log };
