@@ -26,14 +26,7 @@ my ($pid, $port) = start_server($log, ['-v', '-c', '40', '-H', '-R', '-l', 'x', 
 sub fetch {
   my ($timeout) = @_;
   my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 5) or return "connect: $!";
-  my $got = '';
-  eval {
-    local $SIG{ALRM} = sub { die "timeout\n" };
-    alarm $timeout;
-    while (sysread($s, my $buf, 100) > 0) { $got .= $buf }
-    alarm 0;
-  };
-  return $got;
+  return read_to_eof($s, $timeout);
 }
 
 is(fetch(10), "ok\n", 'served before the exhaustion');

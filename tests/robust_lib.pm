@@ -6,10 +6,11 @@ use warnings;
 use Exporter 'import';
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
-our @EXPORT = qw(bin need_bins start_server stop_server fd_count children
+our @EXPORT = qw(bin need_bins spawn_server start_server stop_server fd_count children
   cpu_ticks wait_until slurp line_within read_to_eof);
 
 my @started;
+my $owner = $$;   # forked helpers must not clean up the test's servers
 
 sub bin { my $d = $ENV{UCSPI_BIN} || 'build'; return "$d/$_[0]" }
 
@@ -22,10 +23,11 @@ sub need_bins {
   }
 }
 
-# Start $UCSPI_BIN/tcpserver -1 ARGS with stderr to LOG; returns (pid,
-# port).  The optional CODE runs in the child before exec (limits).
-sub start_server {
-  my ($log, $args, $code) = @_;
+# Start SERVER -1 ARGS (a tcpserver, ours or the reference) with stderr
+# to LOG; returns (pid, port).  The optional CODE runs in the child before
+# exec (limits, environment).  The server is killed at the end.
+sub spawn_server {
+  my ($server, $log, $args, $code) = @_;
   pipe(my $r, my $w) or die "pipe: $!";
   my $pid = fork;
   die "fork: $!" unless defined $pid;
@@ -35,16 +37,19 @@ sub start_server {
     open STDOUT, '>&', $w;
     open STDERR, '>', $log;
     $code->() if $code;
-    exec bin('tcpserver'), '-1', @$args;
+    exec $server, '-1', @$args;
     exit 127;
   }
   close $w;
   push @started, $pid;
   my $port = line_within($r, 10);
   close $r;
-  die "tcpserver printed no port\n" unless defined $port && $port =~ /^(\d+)\s*$/;
+  die "$server printed no port: " . slurp($log) unless defined $port && $port =~ /^(\d+)\s*$/;
   return ($pid, $1);
 }
+
+# Our tcpserver, as spawn_server.
+sub start_server { my ($log, $args, $code) = @_; spawn_server(bin('tcpserver'), $log, $args, $code) }
 
 sub stop_server {
   my ($pid) = @_;
@@ -124,6 +129,7 @@ sub read_to_eof {
 
 END {
   local $?;   # keep the test's exit status
+  return unless $$ == $owner;
   for my $pid (@started) {
     kill 'KILL', $pid if kill 0, $pid;
     waitpid($pid, WNOHANG);

@@ -1,6 +1,7 @@
 # Helpers of tests/server_*.t: start our tcpserver or the reference with
 # -1 on loopback, talk to it with bounded waits, normalise its log, and
-# stop every process started, by pid.
+# stop every process started, by pid (robust_lib's spawn_server kills
+# what is left at the end).
 package server_lib;
 use strict;
 use warnings;
@@ -9,13 +10,11 @@ use File::Temp qw(tempdir);
 use IO::Socket::IP;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
-use robust_lib qw(fd_count children wait_until slurp line_within);
+use robust_lib qw(fd_count children wait_until slurp spawn_server);
 our @EXPORT = qw(ours ref_bin have_ref need_ours tmp start stop fetch
   normalise log_settled private_net fd_count children wait_until slurp);
 
 my $tmp = tempdir('server-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-my @started;
-my $owner = $$;   # forked helpers must not clean up the test's servers
 
 sub tmp { $tmp }
 sub ours { my $d = $ENV{UCSPI_BIN} || 'build'; return "$d/$_[0]" }
@@ -38,25 +37,11 @@ my $nlog = 0;
 sub start {
   my ($server, $args, %o) = @_;
   my $log = "$tmp/log" . $nlog++;
-  pipe(my $r, my $w) or die "pipe: $!";
-  my $pid = fork;
-  die "fork: $!" unless defined $pid;
-  if (!$pid) {
-    close $r;
-    open STDIN, '<', '/dev/null';
-    open STDOUT, '>&', $w;
-    open STDERR, '>', $log;
+  my ($pid, $port) = spawn_server($server, $log, $args, sub {
     $ENV{$_} = $o{env}{$_} for keys %{ $o{env} || {} };
     $o{code}->() if $o{code};
-    exec $server, '-1', @$args;
-    exit 127;
-  }
-  close $w;
-  push @started, $pid;
-  my $port = line_within($r, 10);
-  close $r;
-  die "$server printed no port: " . slurp($log) unless defined $port && $port =~ /^(\d+)\s*$/;
-  my $s = { pid => $pid, port => $1, log => $log };
+  });
+  my $s = { pid => $pid, port => $port, log => $log };
   wait_until(5, sub { slurp($log) =~ /status: 0\// || $args->[0] !~ /v/ });
   return $s;
 }
@@ -128,12 +113,4 @@ sub private_net {
   return 0;
 }
 
-END {
-  local $?;
-  return unless $$ == $owner;
-  for my $pid (@started) {
-    kill 'KILL', $pid if kill 0, $pid;
-    waitpid($pid, WNOHANG);
-  }
-}
 1;
