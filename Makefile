@@ -17,6 +17,10 @@ LINK := $(CC) $(wordlist 2,999,$(CONF_LD))
 endif
 COMPILE += $(EXTRA_CFLAGS)
 LINK += $(EXTRA_LDFLAGS)
+# Sanitizer builds keep their symbols, so that reports name functions.
+ifeq ($(NOSTRIP),1)
+LINK := $(filter-out -s,$(LINK))
+endif
 
 PROGS := $(sort $(patsubst src/%.c,%,$(wildcard src/*.c)))
 SCRIPTS := $(sort $(notdir $(wildcard src/scripts/*)))
@@ -114,7 +118,7 @@ bench: all $(addprefix $(B)/bench/,$(BENCH_TOOLS) okchild)
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g
 asan:
 	UCSPI_SANITIZED=1 ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	$(MAKE) B=$(B)-asan STATIC= EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDFLAGS="$(SAN_FLAGS)" CHECK_ASAN=no check
+	$(MAKE) B=$(B)-asan STATIC= NOSTRIP=1 EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDFLAGS="$(SAN_FLAGS)" CHECK_ASAN=no check
 
 # make fuzz: each libFuzzer target of fuzz/ for FUZZTIME seconds.
 FUZZTIME = 60
