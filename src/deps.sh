@@ -45,7 +45,7 @@ if [ $need_cdb = 1 ]; then
 fi
 if [ $need_ref = 1 ]; then
   # The reference and the test tools are optional: tests skip without them.
-  apt-get install -y -qq ucspi-tcp tinycdb perl valgrind >/dev/null 2>&1 || true
+  apt-get install -y -qq ucspi-tcp tinycdb perl valgrind strace groff-base >/dev/null 2>&1 || true
 fi
 if [ $need_san = 1 ]; then
   apt-get install -y -qq libasan8 libubsan1 libclang-rt-14-dev >/dev/null 2>&1 || true
