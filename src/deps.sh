@@ -19,6 +19,7 @@ san_works() {
 if [ "$1" = "--tests" ]; then
   [ -x /usr/bin/tcprulescheck ] || need_ref=1
   command -v prove >/dev/null 2>&1 || need_ref=1
+  command -v ip >/dev/null 2>&1 || need_ref=1
   # make check's second run needs the compiler's ASan and UBSan runtimes
   # (DEPS_CC: the compiler of conf-cc or $CC, from the Makefile).
   san_works || need_san=1
@@ -45,7 +46,7 @@ if [ $need_cdb = 1 ]; then
 fi
 if [ $need_ref = 1 ]; then
   # The reference and the test tools are optional: tests skip without them.
-  apt-get install -y -qq ucspi-tcp tinycdb perl valgrind strace groff-base >/dev/null 2>&1 || true
+  apt-get install -y -qq ucspi-tcp tinycdb perl valgrind strace groff-base iproute2 >/dev/null 2>&1 || true
 fi
 if [ $need_san = 1 ]; then
   apt-get install -y -qq libasan8 libubsan1 libclang-rt-14-dev >/dev/null 2>&1 || true
