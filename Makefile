@@ -95,7 +95,7 @@ install: all
 	for m in $(MAN5); do cp $$m $(DESTDIR)$(HOME_DIR)/share/man/man5/; done
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) $(B)-asan $(B)-fuzz
 
 .PHONY: all check demo install clean units
 .DELETE_ON_ERROR:
