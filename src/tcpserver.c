@@ -19,12 +19,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -505,114 +503,32 @@ static void look_up_names(struct conn *c)
     c->remoteinfo = c->info_buf;
 }
 
-/* The rules file stays open and mapped while it is the same file: one
-   stat per connection notices a new one (tcprules renames over it) or a
-   change in place, so new rules still apply to the next connection, as
-   in 0.88, without mapping a large cdb again each time.  A forked child
-   inherits the mapping. */
-static struct {
-  struct rules_file rf;
-  struct stat st;
-} rules_cache = { .rf = { .fd = -1 } };
-
-static int same_file(const struct stat *a, const struct stat *b)
-{
-  return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-         a->st_size == b->st_size &&
-         a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-         a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-         a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
-         a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
-/* The current rules cdb, or NULL with errno. */
-static struct cdb *rules_current(void)
-{
-  struct stat st;
-  int err;
-  if (stat(opt.rules, &st) == 0 && rules_cache.rf.fd >= 0 &&
-      same_file(&st, &rules_cache.st))
-    return &rules_cache.rf.cdb;
-  rules_close(&rules_cache.rf);
-  if (rules_open(&rules_cache.rf, opt.rules) < 0) return NULL;
-  if (fstat(rules_cache.rf.fd, &rules_cache.st) < 0) {
-    err = errno;
-    rules_close(&rules_cache.rf);
-    errno = err;
-    return NULL;
-  }
-  return &rules_cache.rf.cdb;
-}
-
-/* A rules file truncated in place under the mapping (not tcprules' way,
-   but possible) raises SIGBUS while it is read: that must cost the
-   connection, not the server.  The guard covers the lookup and the use of
-   the record's data (a fault in the middle leaves at worst a few unused
-   bytes in env's arena, reset for the next connection). */
-static sigjmp_buf rules_fault;
-static volatile sig_atomic_t rules_reading;
-
-static void on_bus(int sig)
-{
-  if (rules_reading) siglongjmp(rules_fault, 1);
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
-
-static void rules_guard_init(void)
-{
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_bus;
-  sa.sa_flags = SA_NODEFER;   /* so that sigsetjmp need not save the mask */
-  sigaction(SIGBUS, &sa, NULL);
-}
+static struct rules_db rules;
 
 /* The rule's verdict and variables; -1 with errno on a read error. */
-static int use_rule(struct cdb *cdb, const struct rules_query *q,
-                    struct conn *c)
+static int use_rule(const struct rules_query *q, struct conn *c)
 {
-  struct rules_match m;
-  int r = rules_lookup(cdb, q, &m);
+  struct rules_found f;
+  int r = rules_db_lookup(&rules, q, &f);
   if (r <= 0) return r;
-  if (rules_data_denies(m.data, m.datalen)) {
+  if (rules_data_denies(f.data, f.datalen)) {
     c->outcome = OUT_DENY;
     return 1;
   }
   size_t pos = 0, len;
   const char *item;
-  while (rules_data_next(m.data, m.datalen, &pos, &item, &len))
+  while (rules_data_next(f.data, f.datalen, &pos, &item, &len))
     if (memchr(item, '=', len)) envb_put(&env, item, len);
   return 1;
-}
-
-static int guarded_use_rule(struct cdb *cdb, const struct rules_query *q,
-                            struct conn *c)
-{
-  int r;
-  if (sigsetjmp(rules_fault, 0)) {   /* 0: no system call */
-    rules_reading = 0;
-    rules_close(&rules_cache.rf);
-    errno = EIO;
-    return -1;
-  }
-  rules_reading = 1;
-  r = use_rule(cdb, q, c);
-  rules_reading = 0;
-  return r;
 }
 
 /* Rules (-x): sets c->outcome, adds the rule's variables to env. */
 static void apply_rules(struct conn *c, const char *ipstr)
 {
   struct rules_query q = { &c->remote, ipstr, c->remotehost, c->remoteinfo };
-  struct cdb *cdb;
-  int r = -1;
   c->outcome = OUT_OK;
   if (!opt.rules) return;
-  cdb = rules_current();
-  if (cdb) r = guarded_use_rule(cdb, &q, c);
-  if (r < 0 && (errno != ENOENT || !opt.rules_optional))
+  if (use_rule(&q, c) < 0 && (errno != ENOENT || !opt.rules_optional))
     set_drop(c, "unable to read ", opt.rules, errno);
 }
 
@@ -826,7 +742,10 @@ int main(int argc, char **argv)
               opt.bannerlen <= FAST_BANNER_MAX;
   envb_init(&env, environ);
   signals_init();
-  if (opt.rules) rules_guard_init();
+  if (opt.rules &&
+      rules_db_init(&rules, opt.rules,
+                    rules_keycap_for(IP_FMT_SIZE, NAMES_MAX, IDENT_INFO_MAX)) < 0)
+    fatal_sys("out of memory", "");
   int s = listen_on(&bound_ip, &bound_port);
   drop_privileges();
   if (opt.printport) print_port(bound_port);
