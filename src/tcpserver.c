@@ -306,6 +306,22 @@ static int listen_on(struct ip_addr *ip, unsigned *port)
   return fd;
 }
 
+/* Descriptors 0, 1 and 2 open (on /dev/null when they were closed), so
+   that the listening socket cannot land on 0 or 1, which are closed once
+   listening. */
+static void standard_fds_open(void)
+{
+  for (int fd = 0; fd <= 2; fd++) {
+    if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+    int n = open("/dev/null", O_RDWR);
+    if (n < 0) fatal_sys("unable to open /dev/null", "");
+    if (n != fd) {   /* cannot happen (the lower ones are open): be sure */
+      dup2(n, fd);
+      close(n);
+    }
+  }
+}
+
 /* Group first (with the supplementary groups), then user: 0 keeps. */
 static void drop_privileges(void)
 {
@@ -395,12 +411,14 @@ static void reap_children(void)
 
 /* ---- signals ---- */
 
-static volatile sig_atomic_t got_child, got_term;
+static volatile sig_atomic_t got_child;
 static sigset_t startup_mask;    /* restored in the children */
 static sigset_t waiting_mask;    /* inside ppoll: SIGCHLD, SIGTERM open */
 
 static void on_child(int sig) { (void) sig; got_child = 1; }
-static void on_term(int sig) { (void) sig; got_term = 1; }
+/* As in 0.88, SIGTERM ends the server at once, whatever it is doing:
+   also while a log write blocks on a reader that stopped reading. */
+static void on_term(int sig) { (void) sig; _exit(0); }
 static void on_term_in_child(int sig) { (void) sig; _exit(0); }
 
 static void catch_signal(int sig, void (*handler)(int))
@@ -417,7 +435,6 @@ static void signals_init(void)
   sigset_t blocked;
   sigemptyset(&blocked);
   sigaddset(&blocked, SIGCHLD);
-  sigaddset(&blocked, SIGTERM);
   sigprocmask(SIG_BLOCK, &blocked, &startup_mask);
   waiting_mask = startup_mask;
   sigdelset(&waiting_mask, SIGCHLD);
@@ -434,7 +451,6 @@ static void wait_for(int fd, int ms)
   struct pollfd p = { .fd = fd, .events = POLLIN };
   struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
   ppoll(&p, fd >= 0 ? 1 : 0, ms >= 0 ? &ts : NULL, &waiting_mask);
-  if (got_term) _exit(0);
   if (got_child) {
     got_child = 0;
     reap_children();
@@ -696,11 +712,16 @@ static void handle(int fd, const struct sockaddr_storage *peer)
   close(fd);
 }
 
-/* Accept errors that mean "out of resources": wait a little instead of
-   spinning on a socket that stays readable. */
-static int resource_shortage(int err)
+/* Accept errors that belong to one connection (it is gone, or the network
+   path broke): the next one may be fine at once.  Any other error (out of
+   resources, or a socket that cannot accept) would stay: wait a little
+   instead of spinning. */
+static int connection_error(int err)
 {
-  return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+  return err == ECONNABORTED || err == EPROTO || err == EPERM ||
+         err == EINTR || err == ENETDOWN || err == ENETUNREACH ||
+         err == EHOSTDOWN || err == EHOSTUNREACH || err == ENONET ||
+         err == ENOPROTOOPT || err == EOPNOTSUPP || err == ETIMEDOUT;
 }
 
 static _Noreturn void serve(int s)
@@ -725,7 +746,8 @@ static _Noreturn void serve(int s)
     }
     burst = 0;
     if (errno == EAGAIN) wait_for(s, -1);
-    else if (resource_shortage(errno)) wait_for(-1, 100);
+    else if (connection_error(errno)) wait_for(-1, 0);
+    else wait_for(-1, 100);
   }
 }
 
@@ -741,6 +763,7 @@ int main(int argc, char **argv)
   fast_path = !opt.remotehost && !opt.remoteinfo && opt.localname &&
               opt.bannerlen <= FAST_BANNER_MAX;
   envb_init(&env, environ);
+  standard_fds_open();
   signals_init();
   if (opt.rules &&
       rules_db_init(&rules, opt.rules,
