@@ -41,12 +41,13 @@
 #include "opts.h"
 #include "pathexec.h"
 #include "rules.h"
+#include "sock.h"
 #include "tcpenv.h"
 
 #define USAGE "tcpserver [ -1UXpPhHrRoOdDqQv ] [ -c limit ] [ -x rules.cdb ] " \
   "[ -B banner ] [ -g gid ] [ -u uid ] [ -b backlog ] [ -l localname ] " \
   "[ -t timeout ] host port program"
-#define OPTIONS "dDvqQhHrR1UXx:t:u:g:l:b:B:c:pPoO46I:"
+#define OPTIONS "dDvqQhHrR1UXx:t:u:g:l:b:B:c:pPoO46I:SG:"
 
 /* A banner longer than this may not fit the socket buffer at once, and
    the parent must not wait on a slow client: such a server takes the
@@ -75,6 +76,8 @@ static struct {
   unsigned long uid, gid;        /* 0: keep */
   int family;                    /* -4 AF_INET, -6 AF_INET6, else 0 */
   const char *ifname;            /* -I */
+  int reuseport;                 /* -S */
+  unsigned long drain_ms, kill_ms;  /* -G x+y; drain_ms 0: 0.88's SIGTERM */
   char **prog;
 } opt = {
   .verbosity = 1, .limit = 40, .backlog = 20, .timeout = 26,
@@ -171,6 +174,23 @@ static unsigned long env_number(const char *name)
   return s ? leading_number(s) : 0;
 }
 
+/* Seconds, as milliseconds that cannot overflow. */
+#define SECONDS_MAX 1000000ul
+static unsigned long seconds_ms(unsigned long secs)
+{
+  return (secs > SECONDS_MAX ? SECONDS_MAX : secs) * 1000;
+}
+
+/* -G x[+y]: x seconds for the children to finish, then TERM, then y more
+   (default 5) before KILL. */
+static void parse_drain(const char *s)
+{
+  const char *plus = strchr(s, '+');
+  opt.drain_ms = seconds_ms(leading_number(s));
+  opt.kill_ms = seconds_ms(plus ? leading_number(plus + 1) : 5);
+  if (!opt.drain_ms) opt.drain_ms = 1;   /* -G 0: TERM the children at once */
+}
+
 static void parse_options(int argc, char **argv)
 {
   int c;
@@ -203,6 +223,8 @@ static void parse_options(int argc, char **argv)
       case '4': opt.family = AF_INET; break;
       case '6': opt.family = AF_INET6; break;
       case 'I': opt.ifname = optarg; break;
+      case 'S': opt.reuseport = 1; break;
+      case 'G': parse_drain(optarg); break;
       default: msg_usage(USAGE);   /* -q is not in force yet */
     }
   }
@@ -293,6 +315,10 @@ static int listen_on(struct ip_addr *ip, unsigned *port)
   int fd = socket(ip->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) fatal_sys("unable to create socket", "");
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  /* -S: an old and a new instance share the port in a rolling restart. */
+  if (opt.reuseport &&
+      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
+    fatal_sys("unable to set SO_REUSEPORT", "");
   if (ip->family == AF_INET6) {
     int v6only = opt.family == AF_INET6;
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
@@ -354,6 +380,9 @@ struct server {
   sigset_t startup_mask;         /* restored in the children */
   sigset_t waiting_mask;         /* inside epoll_pwait: TERM, CHLD open */
   sigset_t watched_mask;         /* the same with CHLD blocked */
+  int draining;                  /* -G: SIGTERM came, no more accepting */
+  int drain_stage;               /* 0 waiting, 1 TERM sent, 2 KILL sent */
+  long long drain_next;          /* when the next stage starts (ms) */
 };
 
 /* ---- the children ---- */
@@ -506,9 +535,11 @@ static void descriptor_budget(struct server *srv)
   srv->pidfd_budget = soft > FDS_RESERVED ? (size_t) soft - FDS_RESERVED : 0;
 }
 
-static volatile sig_atomic_t got_child;
+static volatile sig_atomic_t got_child, got_term;
 
 static void on_child(int sig) { (void) sig; got_child = 1; }
+/* -G: SIGTERM starts the drain (blocked outside the wait, like SIGCHLD). */
+static void on_term_drain(int sig) { (void) sig; got_term = 1; }
 /* As in 0.88, SIGTERM ends the server at once, whatever it is doing:
    also while a log write blocks on a reader that stopped reading. */
 static void on_term(int sig) { (void) sig; _exit(0); }
@@ -530,6 +561,7 @@ static void signals_init(struct server *srv)
   sigset_t blocked;
   sigemptyset(&blocked);
   sigaddset(&blocked, SIGCHLD);
+  if (opt.drain_ms) sigaddset(&blocked, SIGTERM);
   sigprocmask(SIG_BLOCK, &blocked, &srv->startup_mask);
   srv->waiting_mask = srv->startup_mask;
   sigdelset(&srv->waiting_mask, SIGCHLD);
@@ -537,7 +569,7 @@ static void signals_init(struct server *srv)
   srv->watched_mask = srv->waiting_mask;
   sigaddset(&srv->watched_mask, SIGCHLD);
   catch_signal(SIGCHLD, on_child);
-  catch_signal(SIGTERM, on_term);
+  catch_signal(SIGTERM, opt.drain_ms ? on_term_drain : on_term);
   catch_signal(SIGPIPE, SIG_IGN);
 }
 
@@ -560,6 +592,46 @@ static void watch_listener(struct server *srv, int on)
     srv->accepting = on;
 }
 
+/* ---- the drain (-G) ---- */
+
+/* "tcpserver: drain: WHAT N TAIL"; tail NULL: just WHAT. */
+static void log_drain(const char *what, size_t n, const char *tail)
+{
+  struct line l = { .len = 0 };
+  if (!opt.verbosity) return;
+  line_str(&l, "tcpserver: drain: ");
+  line_str(&l, what);
+  if (tail) {
+    line_num(&l, n);
+    line_str(&l, tail);
+  }
+  line_write(&l);
+}
+
+static void signal_children(const struct server *srv, int sig)
+{
+  for (size_t i = 0; i < srv->nchildren; i++) {
+    kill(srv->children[i].pid, sig);
+    if (sig == SIGTERM) kill(srv->children[i].pid, SIGCONT);
+  }
+}
+
+/* The first SIGTERM: no more connections, and the port is free for the
+   next instance at once.  A second one: TERM the children now. */
+static void drain_begin(struct server *srv)
+{
+  if (srv->draining) {
+    if (!srv->drain_stage) srv->drain_next = clock_ms();
+    return;
+  }
+  srv->draining = 1;
+  watch_listener(srv, 0);
+  close(srv->listen_fd);
+  srv->listen_fd = -1;
+  srv->drain_next = clock_ms() + (long long) opt.drain_ms;
+  log_drain("stopped accepting, waiting for ", srv->nchildren, " children");
+}
+
 /* Wait for a child's end or a signal, and for a new connection when
    listen is set, at most ms (-1: no limit), and act on what came. */
 static void wait_for(struct server *srv, int ms, int listen)
@@ -575,6 +647,40 @@ static void wait_for(struct server *srv, int ms, int listen)
     got_child = 0;
     reap_any(srv);
   }
+  if (got_term) {
+    got_term = 0;
+    drain_begin(srv);
+  }
+}
+
+/* One step of the drain: exit 0 once no child is left; at each deadline
+   the next stage (TERM and CONT, then KILL, then give up). */
+static void drain_step(struct server *srv)
+{
+  if (!srv->nchildren) {
+    log_drain("done", 0, NULL);
+    _exit(0);
+  }
+  long long now = clock_ms();
+  if (now >= srv->drain_next) {
+    switch (srv->drain_stage++) {
+      case 0:
+        log_drain("deadline, sending TERM to ", srv->nchildren, " children");
+        signal_children(srv, SIGTERM);
+        srv->drain_next = now + (long long) opt.kill_ms;
+        break;
+      case 1:
+        log_drain("sending KILL to ", srv->nchildren, " children");
+        signal_children(srv, SIGKILL);
+        srv->drain_next = now + 1000;   /* for the kernel to end them */
+        break;
+      default:
+        log_drain("giving up, ", srv->nchildren, " children left");
+        _exit(0);
+    }
+  }
+  long long left = srv->drain_next - now;
+  wait_for(srv, left > 0 && left < 60000 ? (int) left : 1000, 0);
 }
 
 /* ---- one connection ---- */
@@ -758,7 +864,10 @@ static void restore_for_program(const struct server *srv)
 static _Noreturn void run_child(struct server *srv, struct conn *c)
 {
   pid_t pid = getpid();
-  if (!srv->fast_path) sigprocmask(SIG_SETMASK, &srv->startup_mask, NULL);
+  if (!srv->fast_path) {   /* SIGTERM ends the lookups, as in 0.88 */
+    catch_signal(SIGTERM, on_term);
+    sigprocmask(SIG_SETMASK, &srv->startup_mask, NULL);
+  }
   if (opt.verbosity >= 2) log_pid(pid, c);
   socket_options(c->fd, c);
   if (opt.bannerlen && write_all(c->fd, opt.banner, opt.bannerlen) < 0) {
@@ -838,6 +947,10 @@ static _Noreturn void serve(struct server *srv)
 {
   int burst = 0;
   for (;;) {
+    if (srv->draining) {
+      drain_step(srv);
+      continue;
+    }
     if (srv->nchildren >= opt.limit) {
       wait_for(srv, -1, 0);
       continue;
