@@ -91,7 +91,7 @@ struct proxy_header {
    Returns 0: not complete yet; *need (at least 1) is how many more bytes
    may be read without reading past the header.  *h is not touched.
    Returns -1: not a valid header; *why says why in a few words (static
-   text for a log line), *need is 0.  *h is not touched.
+   text for a log line), *need is 0.  *h may have been written.
    why may be NULL. */
 int proxy_parse(const unsigned char *buf, size_t len, unsigned accept,
                 struct proxy_header *h, size_t *need, const char **why);

@@ -66,7 +66,6 @@ static void v1_good(const char *line, int has, const char *src, unsigned sp,
                     const char *dst, unsigned dp, const char *name)
 {
   size_t n = strlen(line), need;
-  char a[IP_FMT_SIZE], b[IP_FMT_SIZE];
   int r = parse(line, n, PROXY_ANY, &need);
   if (r != 1) {
     tap_ok(0, name);
@@ -75,6 +74,7 @@ static void v1_good(const char *line, int has, const char *src, unsigned sp,
   }
   int ok = h.version == 1 && h.command == PROXY_CMD_PROXY && h.has_addresses == has && need == n;
   if (ok && has) {
+    char a[IP_FMT_SIZE], b[IP_FMT_SIZE];
     ip_format(&h.src, a);
     ip_format(&h.dst, b);
     ok = strcmp(a, src) == 0 && strcmp(b, dst) == 0 && h.srcport == sp && h.dstport == dp;
@@ -173,8 +173,359 @@ static void test_v1(void)
   tap_ok(memcmp(&copy, &h, sizeof h) == 0, "header untouched while incomplete");
 }
 
+/* ---- v2 ---- */
+
+struct v2b { unsigned char b[PROXY_HEADER_MAX + 64]; size_t n; };
+
+static void v2_start(struct v2b *w, unsigned vercmd, unsigned fam)
+{
+  memcpy(w->b, "\r\n\r\n\0\r\nQUIT\n", 12);
+  w->b[12] = (unsigned char) vercmd;
+  w->b[13] = (unsigned char) fam;
+  w->n = 16;
+}
+
+static void v2_put(struct v2b *w, const void *p, size_t n)
+{
+  memcpy(w->b + w->n, p, n);
+  w->n += n;
+}
+
+static void v2_ip4(struct v2b *w)
+{
+  v2_put(w, "\x0a\x01\x02\x03" "\xc0\xa8\x00\x01" "\xdc\x04" "\x01\xbb", 12);
+}
+
+static void v2_tlv(struct v2b *w, unsigned type, const void *v, size_t n)
+{
+  unsigned char t[3] = { (unsigned char) type, (unsigned char) (n >> 8), (unsigned char) n };
+  v2_put(w, t, 3);
+  v2_put(w, v, n);
+}
+
+static void v2_end(struct v2b *w)
+{
+  size_t len = w->n - 16;
+  w->b[14] = (unsigned char) (len >> 8);
+  w->b[15] = (unsigned char) len;
+}
+
+/* A CRC32C TLV last, filled in once the header is complete. */
+static void v2_end_crc(struct v2b *w, int wrong)
+{
+  v2_tlv(w, 0x03, "\0\0\0\0", 4);
+  v2_end(w);
+  uint32_t crc = crc32c(w->b, w->n) ^ (wrong ? 1u : 0u);
+  unsigned char *f = w->b + w->n - 4;
+  f[0] = (unsigned char) (crc >> 24); f[1] = (unsigned char) (crc >> 16);
+  f[2] = (unsigned char) (crc >> 8); f[3] = (unsigned char) crc;
+}
+
+static int v2_ok(struct v2b *w)
+{
+  size_t need;
+  int r = parse(w->b, w->n, PROXY_ANY, &need);
+  if (r != 1) printf("#   r=%d why=%s\n", r, why ? why : "");
+  if (r != 1 || need != w->n || h.version != 2) return 0;
+  struct proxy_header whole = h;
+  if (!splits_ok(w->b, w->n, PROXY_ANY)) return 0;
+  h = whole;
+  return 1;
+}
+
+static int v2_bad(struct v2b *w, const char *want_why)
+{
+  return rejected(w->b, w->n, PROXY_ANY, want_why);
+}
+
+static int addr_is(const struct ip_addr *ip, const char *want)
+{
+  char text[IP_FMT_SIZE];
+  ip_format(ip, text);
+  if (strcmp(text, want)) printf("#   got %s, expected %s\n", text, want);
+  return strcmp(text, want) == 0;
+}
+
+static int value_is(const struct proxy_value *v, const char *want)
+{
+  return v->present && v->len == strlen(want) && memcmp(v->v, want, v->len) == 0;
+}
+
+static void test_v2_addresses(void)
+{
+  struct v2b w;
+  v2_start(&w, 0x21, 0x11);
+  v2_ip4(&w);
+  v2_end(&w);
+  tap_ok(v2_ok(&w) && h.command == PROXY_CMD_PROXY && h.has_addresses &&
+         addr_is(&h.src, "10.1.2.3") && addr_is(&h.dst, "192.168.0.1") &&
+         h.srcport == 56324 && h.dstport == 443, "v2 PROXY TCP4");
+
+  v2_start(&w, 0x21, 0x21);
+  v2_put(&w, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+  v2_put(&w, "\0\0\0\0\0\0\0\0\0\0\xff\xff\x7f\0\0\x01", 16);
+  v2_put(&w, "\xff\xff\0\0", 4);
+  v2_end(&w);
+  tap_ok(v2_ok(&w) && h.has_addresses && addr_is(&h.src, "2001:db8::1") &&
+         addr_is(&h.dst, "127.0.0.1") && h.dst.family == AF_INET &&
+         h.srcport == 65535 && h.dstport == 0, "v2 PROXY TCP6, v4-mapped destination folds");
+
+  v2_start(&w, 0x21, 0x21);
+  v2_ip4(&w);
+  v2_end(&w);
+  tap_ok(v2_bad(&w, "shorter than the addresses"),
+         "v2 TCP6 with only 12 bytes of addresses rejected (truncated addresses)");
+  v2_start(&w, 0x21, 0x11);
+  v2_put(&w, "\x0a\x01\x02\x03\xc0\xa8\x00\x01", 8);
+  v2_end(&w);
+  tap_ok(v2_bad(&w, "shorter than the addresses"), "v2 TCP4 with 8 bytes of addresses rejected");
+  v2_start(&w, 0x21, 0x11);
+  v2_end(&w);
+  tap_ok(v2_bad(&w, "shorter than the addresses"), "v2 TCP4 with length 0 rejected");
+
+  v2_start(&w, 0x21, 0x00);
+  v2_end(&w);
+  tap_ok(v2_ok(&w) && h.command == PROXY_CMD_PROXY && !h.has_addresses,
+         "v2 PROXY UNSPEC: no addresses, real endpoints");
+
+  v2_start(&w, 0x20, 0x11);
+  v2_ip4(&w);
+  v2_end(&w);
+  tap_ok(v2_ok(&w) && h.command == PROXY_CMD_LOCAL && !h.has_addresses,
+         "v2 LOCAL with addresses: addresses ignored");
+  v2_start(&w, 0x20, 0x00);
+  v2_end(&w);
+  tap_ok(v2_ok(&w) && h.command == PROXY_CMD_LOCAL && !h.has_addresses && h.length == 16,
+         "v2 LOCAL health check (16 bytes)");
+  v2_start(&w, 0x20, 0x77);
+  v2_put(&w, "\xff\xff\xff", 3);
+  v2_end(&w);
+  tap_ok(v2_ok(&w) && h.command == PROXY_CMD_LOCAL && !h.has_addresses,
+         "v2 LOCAL: family and rest discarded uninterpreted");
+
+  static const struct { unsigned fam; const char *why; const char *name; } fams[] = {
+    { 0x12, "datagram", "v2 UDP over IPv4 rejected" },
+    { 0x22, "datagram", "v2 UDP over IPv6 rejected" },
+    { 0x31, "UNIX", "v2 UNIX stream rejected" },
+    { 0x32, "UNIX", "v2 UNIX datagram rejected" },
+    { 0x10, "unknown address family", "v2 IPv4 with transport UNSPEC rejected" },
+    { 0x13, "unknown address family", "v2 transport 3 rejected" },
+    { 0x41, "unknown address family", "v2 family 4 rejected" },
+  };
+  for (size_t i = 0; i < sizeof fams / sizeof fams[0]; i++) {
+    v2_start(&w, 0x21, fams[i].fam);
+    unsigned char unix_block[216] = { 0 };
+    v2_put(&w, unix_block, sizeof unix_block);
+    v2_end(&w);
+    tap_ok(v2_bad(&w, fams[i].why), fams[i].name);
+  }
+}
+
+static void test_v2_fixed(void)
+{
+  struct v2b w;
+  size_t need;
+  int all = 1;
+  for (int i = 0; i < 12; i++) {
+    v2_start(&w, 0x21, 0x11);
+    v2_ip4(&w);
+    v2_end(&w);
+    w.b[i] ^= 0x20;
+    if (!rejected(w.b, w.n, PROXY_ANY, NULL)) all = 0;
+  }
+  tap_ok(all, "v2 each byte of the signature checked");
+  v2_start(&w, 0x11, 0x11);
+  v2_ip4(&w);
+  v2_end(&w);
+  tap_ok(v2_bad(&w, "version"), "v2 version nibble 1 rejected");
+  v2_start(&w, 0x31, 0x11);
+  v2_ip4(&w);
+  v2_end(&w);
+  tap_ok(v2_bad(&w, "version"), "v2 version nibble 3 rejected");
+  v2_start(&w, 0x22, 0x11);
+  v2_ip4(&w);
+  v2_end(&w);
+  tap_ok(v2_bad(&w, "command"), "v2 command 2 rejected");
+  tap_ok(parse(w.b, 13, PROXY_ANY, &need) < 0, "... as soon as the command byte is in");
+
+  v2_start(&w, 0x21, 0x11);
+  v2_ip4(&w);
+  v2_end(&w);
+  tap_ok(parse(w.b, w.n, PROXY_V1, &need) < 0 && strstr(why, "only v1"),
+         "v2 rejected when only v1 accepted");
+  tap_ok(parse(w.b, w.n, PROXY_V2, &need) == 1, "v2 accepted when only v2 accepted");
+  tap_ok(parse(w.b, 16, PROXY_ANY, &need) == 0 && need == 12, "after 16 bytes: the rest, 12");
+
+  /* Big headers: much more than any 108-byte buffer, up to the bound. */
+  unsigned char pad[PROXY_HEADER_MAX];
+  memset(pad, 'z', sizeof pad);
+  v2_start(&w, 0x21, 0x11);
+  v2_ip4(&w);
+  v2_tlv(&w, 0xE0, pad, 480);
+  v2_end(&w);
+  tap_ok(w.n > 500 && v2_ok(&w) && h.has_addresses, "v2 header of 511 bytes with a custom TLV accepted");
+  v2_start(&w, 0x21, 0x11);
+  v2_ip4(&w);
+  v2_tlv(&w, 0x04, pad, PROXY_HEADER_MAX - 16 - 12 - 3);
+  v2_end(&w);
+  tap_ok(w.n == PROXY_HEADER_MAX && v2_ok(&w), "v2 header of exactly PROXY_HEADER_MAX accepted");
+  v2_start(&w, 0x21, 0x11);
+  v2_ip4(&w);
+  v2_tlv(&w, 0x04, pad, PROXY_HEADER_MAX - 16 - 12 - 2);
+  v2_end(&w);
+  tap_ok(v2_bad(&w, "oversized"), "v2 header of PROXY_HEADER_MAX + 1 rejected as oversized");
+  tap_ok(parse(w.b, 16, PROXY_ANY, &need) < 0, "... as soon as the length is in");
+  w.b[14] = 0xff; w.b[15] = 0xff;
+  tap_ok(parse(w.b, 16, PROXY_ANY, &need) < 0 && strstr(why, "oversized"),
+         "v2 length 0xffff (negative if signed) rejected as oversized");
+}
+
+static void test_v2_tlvs(void)
+{
+  struct v2b w;
+  unsigned char buf[300];
+  memset(buf, 'u', sizeof buf);
+
+  v2_start(&w, 0x21, 0x11);
+  v2_ip4(&w);
+  v2_tlv(&w, 0x01, "h2", 2);
+  v2_tlv(&w, 0x02, "example.com", 11);
+  v2_tlv(&w, 0x05, buf, 128);
+  v2_tlv(&w, 0x04, "\0\0\0", 3);
+  v2_tlv(&w, 0x30, "ns1", 3);
+  v2_tlv(&w, 0xE5, "cloud", 5);
+  v2_tlv(&w, 0x06, "", 0);
+  v2_end(&w);
+  tap_ok(v2_ok(&w) && h.has_addresses && value_is(&h.alpn, "h2") &&
+         value_is(&h.authority, "example.com") && h.unique_id.present &&
+         h.unique_id.len == 128 && !h.has_ssl && !h.has_crc32c,
+         "v2 TLVs with PROXY: ALPN, AUTHORITY, UNIQUE_ID of 128 kept, others skipped");
+
+  v2_start(&w, 0x21, 0x11);
+  v2_ip4(&w);
+  v2_tlv(&w, 0x05, buf, 129);
+  v2_end(&w);
+  tap_ok(v2_bad(&w, "UNIQUE_ID"), "v2 UNIQUE_ID of 129 bytes rejected");
+
+  v2_start(&w, 0x21, 0x11);
+  v2_ip4(&w);
+  v2_tlv(&w, 0x02, buf, 256);
+  v2_end(&w);
+  tap_ok(v2_bad(&w, "too long"), "v2 AUTHORITY over PROXY_VALUE_MAX rejected");
+
+  v2_start(&w, 0x21, 0x11);
+  v2_ip4(&w);
+  v2_tlv(&w, 0x01, "h2", 2);
+  v2_tlv(&w, 0x01, "h2", 2);
+  v2_end(&w);
+  tap_ok(v2_bad(&w, "repeated"), "v2 repeated ALPN rejected");
+
+  v2_start(&w, 0x21, 0x11);
+  v2_ip4(&w);
+  v2_tlv(&w, 0x02, "example.com", 11);
+  w.n -= 3;
+  v2_end(&w);
+  tap_ok(v2_bad(&w, "runs past"), "v2 TLV overrunning the length rejected");
+  v2_start(&w, 0x21, 0x11);
+  v2_ip4(&w);
+  v2_put(&w, "\x02\x00", 2);
+  v2_end(&w);
+  tap_ok(v2_bad(&w, "truncated TLV"), "v2 TLV header cut short rejected");
+  v2_start(&w, 0x21, 0x00);
+  v2_put(&w, "\x02\x00\x05" "ab", 5);
+  v2_end(&w);
+  tap_ok(v2_bad(&w, "runs past"), "v2 UNSPEC: TLVs checked too");
+
+  v2_start(&w, 0x21, 0x11);
+  v2_ip4(&w);
+  v2_tlv(&w, 0x05, "id-1", 4);
+  v2_end_crc(&w, 0);
+  tap_ok(v2_ok(&w) && h.has_crc32c && value_is(&h.unique_id, "id-1"), "v2 good CRC32C accepted");
+  v2_start(&w, 0x21, 0x11);
+  v2_ip4(&w);
+  v2_tlv(&w, 0x05, "id-1", 4);
+  v2_end_crc(&w, 1);
+  tap_ok(v2_bad(&w, "CRC32C mismatch"), "v2 bad CRC32C rejected");
+  v2_start(&w, 0x21, 0x11);
+  v2_ip4(&w);
+  v2_end_crc(&w, 0);
+  w.b[20] ^= 1;
+  tap_ok(v2_bad(&w, "CRC32C mismatch"), "v2 CRC32C covers the addresses");
+  v2_start(&w, 0x21, 0x11);
+  v2_ip4(&w);
+  v2_tlv(&w, 0x03, "\0\0\0", 3);
+  v2_end(&w);
+  tap_ok(v2_bad(&w, "not 4 bytes"), "v2 CRC32C TLV of 3 bytes rejected");
+
+  /* SSL with its sub-TLVs. */
+  struct v2b ssl;
+  ssl.n = 0;
+  v2_put(&ssl, "\x07\0\0\0\0", 5);
+  v2_tlv(&ssl, 0x21, "TLSv1.3", 7);
+  v2_tlv(&ssl, 0x22, "client.example", 14);
+  v2_tlv(&ssl, 0x23, "TLS_AES_256_GCM_SHA384", 22);
+  v2_tlv(&ssl, 0x24, "SHA256", 6);
+  v2_tlv(&ssl, 0x25, "RSA2048", 7);
+  v2_tlv(&ssl, 0x99, "?", 1);
+  v2_start(&w, 0x21, 0x11);
+  v2_ip4(&w);
+  v2_tlv(&w, 0x20, ssl.b, ssl.n);
+  v2_end_crc(&w, 0);
+  tap_ok(v2_ok(&w) && h.has_ssl && h.ssl_client == 7 && h.ssl_verify == 0 &&
+         value_is(&h.ssl_version, "TLSv1.3") && value_is(&h.ssl_cn, "client.example") &&
+         value_is(&h.ssl_cipher, "TLS_AES_256_GCM_SHA384") &&
+         value_is(&h.ssl_sig_alg, "SHA256") && value_is(&h.ssl_key_alg, "RSA2048") && h.has_crc32c,
+         "v2 SSL TLV with VERSION, CN, CIPHER, SIG_ALG, KEY_ALG");
+  v2_start(&w, 0x21, 0x11);
+  v2_ip4(&w);
+  v2_tlv(&w, 0x20, "\x01\0\0\0\x01\x22\x00\x09" "abc", 11);
+  v2_end(&w);
+  tap_ok(v2_bad(&w, "runs past"), "v2 SSL sub-TLV overrunning the SSL TLV rejected");
+  v2_start(&w, 0x21, 0x11);
+  v2_ip4(&w);
+  v2_tlv(&w, 0x20, "\x01\0\0\0", 4);
+  v2_end(&w);
+  tap_ok(v2_bad(&w, "too short"), "v2 SSL TLV of 4 bytes rejected");
+  v2_start(&w, 0x21, 0x11);
+  v2_ip4(&w);
+  v2_tlv(&w, 0x20, "\x01\0\0\0\x02", 5);
+  v2_end(&w);
+  tap_ok(v2_ok(&w) && h.has_ssl && h.ssl_client == 1 && h.ssl_verify == 2 && !h.ssl_cn.present,
+         "v2 SSL TLV without sub-TLVs, verify failed");
+
+  v2_start(&w, 0x20, 0x11);
+  v2_ip4(&w);
+  v2_tlv(&w, 0x05, buf, 200);
+  v2_end(&w);
+  tap_ok(v2_ok(&w) && !h.unique_id.present, "v2 LOCAL: TLVs not interpreted");
+}
+
+static void test_env(void)
+{
+  struct proxy_value v;
+  char out[8];
+  memset(&v, 0, sizeof v);
+  memcpy(v.v, "a\x01=\x80 \n", 6);
+  v.len = 6;
+  v.present = 1;
+  tap_ok(proxy_value_env(&v, out, sizeof out) == 6, "env rendering keeps the length");
+  tap_is_str(out, "a?=? ?", "control and high bytes become ?");
+  memcpy(v.v, "0123456789", 10);
+  v.len = 10;
+  tap_ok(proxy_value_env(&v, out, sizeof out) == 7, "env rendering bounded by the buffer");
+  tap_is_str(out, "0123456", "... and cut");
+  memcpy(v.v, "\0x", 2);
+  v.len = 2;
+  proxy_value_env(&v, out, sizeof out);
+  tap_is_str(out, "?x", "NUL byte becomes ?");
+}
+
 int main(void)
 {
   test_v1();
+  test_v2_addresses();
+  test_v2_fixed();
+  test_v2_tlvs();
+  test_env();
   return tap_done();
 }
