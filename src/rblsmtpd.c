@@ -18,11 +18,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "addr.h"
+#include "clock.h"
 #include "dnsbl.h"
+#include "fd.h"
 #include "msg.h"
+#include "num.h"
 #include "opts.h"
 #include "pathexec.h"
-#include "sock.h"
 
 #define USAGE "rblsmtpd [ -b ] [ -R ] [ -t timeout ] [ -r base ] [ -a base ] smtpd [ arg ... ]"
 #define LOOKUP_ERROR "temporary RBL lookup error"
@@ -42,23 +44,11 @@ static const char *remote_ip;
 
 /* ---- numbers ---- */
 
-/* Leading decimal digits, saturating; anything else ends it (0.88's
-   scan_ulong: "abc" is 0). */
-static unsigned long scan_seconds(const char *s)
-{
-  unsigned long n = 0;
-  for (; *s >= '0' && *s <= '9'; s++) {
-    unsigned d = (unsigned) (*s - '0');
-    n = n > (ULONG_MAX - d) / 10 ? ULONG_MAX : n * 10 + d;
-  }
-  return n;
-}
-
 /* -T: seconds for all lookups together, 0 for no bound but the
    resolver's own; a day at most. */
 static long long budget_from(const char *s)
 {
-  unsigned long n = scan_seconds(s);
+  unsigned long n = scan_leading_sat(s);
   return (long long) (n > 86400 ? 86400 : n) * 1000;
 }
 
@@ -145,16 +135,8 @@ static ssize_t read_to_end(int fd, unsigned char *buf, size_t size,
 {
   size_t len = 0;
   while (len < size) {
-    int wait = -1;
-    if (deadline) {
-      long long left = deadline - clock_ms();
-      if (left <= 0) return -1;
-      wait = (int) left;
-    }
-    struct pollfd p = { .fd = fd, .events = POLLIN };
-    int r = poll(&p, 1, wait);
-    if (r < 0 && errno != EINTR) return -1;
-    if (r <= 0) continue;
+    if (clock_wait_fd(fd, POLLIN, deadline ? deadline : CLOCK_FOREVER)
+        != CLOCK_WAIT_READY) return -1;
     ssize_t n = read(fd, buf + len, size - len);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return -1;
@@ -410,7 +392,7 @@ int main(int argc, char **argv)
     case 'B': rbl_bounces = 0; break;
     case 'c': fail_closed = 1; break;
     case 'C': fail_closed = 0; break;
-    case 't': dialogue_seconds = scan_seconds(optarg); break;
+    case 't': dialogue_seconds = scan_leading_sat(optarg); break;
     case 'T': budget_ms = budget_from(optarg); break;
     case 'r': rbl(optarg); break;
     case 'a': antirbl(optarg); break;

@@ -2,8 +2,9 @@
    fd 2, line by line, tagged with its pid. */
 #include <string.h>
 #include <unistd.h>
-#include "addr.h"
+#include "fd.h"
 #include "msg.h"
+#include "num.h"
 #include "relay.h"
 
 #define USAGE "recordio program [ arg ... ]"

@@ -15,9 +15,11 @@
 #include "port.h"
 #include "env.h"
 #include "errtext.h"
+#include "fd.h"
 #include "ident.h"
 #include "msg.h"
 #include "names.h"
+#include "num.h"
 #include "opts.h"
 #include "pathexec.h"
 #include "tcpconnect.h"
@@ -41,26 +43,12 @@ struct options {
   unsigned scope;           /* -I ifname: for link-local addresses */
 };
 
-/* The reference's number scanning: leading digits, the rest ignored. */
-static unsigned long scan_ulong(const char *s, size_t *used)
-{
-  unsigned long v = 0;
-  size_t i = 0;
-  for (; s[i] >= '0' && s[i] <= '9'; i++) {
-    unsigned long d = (unsigned long) (s[i] - '0');
-    v = v > (ULONG_MAX - d) / 10 ? ULONG_MAX : v * 10 + d;
-  }
-  if (used) *used = i;
-  return v;
-}
-
 /* -T x+y; "-T x" means x+0. */
 static void parse_conntimeout(const char *s, unsigned long t[2])
 {
-  size_t n;
-  t[0] = scan_ulong(s, &n);
+  size_t n = scan_ulong_sat(s, &t[0]);
   if (s[n] == '+') n++;
-  t[1] = scan_ulong(s + n, 0);
+  t[1] = scan_leading_sat(s + n);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -80,7 +68,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     case 'r': o->remoteinfo = 1; break;
     case 'R': o->remoteinfo = 0; break;
     case 'l': o->localname = optarg; break;
-    case 't': o->infotimeout = scan_ulong(optarg, 0); break;
+    case 't': o->infotimeout = scan_leading_sat(optarg); break;
     case 'T': parse_conntimeout(optarg, o->conntimeout); break;
     case 'i':
       if (ip_parse(optarg, &o->localip) < 0) msg_usage(USAGE);
@@ -88,7 +76,7 @@ static int parse_options(int argc, char **argv, struct options *o)
       break;
     case 'p':
       /* As the reference: the number modulo 65536, junk ignored. */
-      o->localport = (unsigned) (scan_ulong(optarg, 0) & 0xffff);
+      o->localport = (unsigned) (scan_leading_sat(optarg) & 0xffff);
       break;
     case 'I':
       o->scope = if_nametoindex(optarg);
@@ -230,7 +218,7 @@ static void gather(int fd, const struct options *o, struct tcpenv *t,
   t->remoteinfo = 0;
   if (o->remoteinfo
       && ident_lookup(&t->local, t->localport, &t->remote, t->remoteport,
-                      o->infotimeout > 3600 ? 3600 : (unsigned) o->infotimeout,
+                      o->infotimeout,
                       info))
     t->remoteinfo = info;
 }

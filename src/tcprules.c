@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cdb.h>
+#include "fd.h"
 #include "msg.h"
 #include "rules.h"
 #include "ruleparse.h"

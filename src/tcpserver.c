@@ -32,10 +32,12 @@
 #include "port.h"
 #include "env.h"
 #include "errtext.h"
+#include "fd.h"
 #include "ident.h"
 #include "logfield.h"
 #include "msg.h"
 #include "names.h"
+#include "num.h"
 #include "opts.h"
 #include "pathexec.h"
 #include "rules.h"
@@ -54,9 +56,6 @@
 #define ACCEPT_BURST 16
 /* Pids cannot go beyond this (Linux's PID_MAX_LIMIT), nor can children. */
 #define CHILDREN_MAX (1ul << 22)
-
-/* Seconds; more would overflow the millisecond arithmetic. */
-#define IDENT_TIMEOUT_MAX 1000000ul
 
 extern char **environ;
 
@@ -151,22 +150,10 @@ static void line_write(struct line *l)
 
 /* ---- options ---- */
 
-/* 0.88 reads numbers with scan_ulong: leading digits, 0 when none. */
-static unsigned long leading_number(const char *s)
-{
-  unsigned long n = 0;
-  for (; *s >= '0' && *s <= '9'; s++) {
-    unsigned d = (unsigned) (*s - '0');
-    if (n > (ULONG_MAX - d) / 10) return ULONG_MAX;
-    n = n * 10 + d;
-  }
-  return n;
-}
-
 static unsigned long env_number(const char *name)
 {
   const char *s = getenv(name);
-  return s ? leading_number(s) : 0;
+  return s ? scan_leading_sat(s) : 0;
 }
 
 static void parse_options(int argc, char **argv)
@@ -174,8 +161,8 @@ static void parse_options(int argc, char **argv)
   int c;
   while ((c = opts_next(argc, argv, OPTIONS)) != -1) {
     switch (c) {
-      case 'b': opt.backlog = leading_number(optarg); break;
-      case 'c': opt.limit = leading_number(optarg); break;
+      case 'b': opt.backlog = scan_leading_sat(optarg); break;
+      case 'c': opt.limit = scan_leading_sat(optarg); break;
       case 'X': opt.rules_optional = 1; break;
       case 'x': opt.rules = optarg; break;
       case 'B': opt.banner = optarg; break;
@@ -191,10 +178,10 @@ static void parse_options(int argc, char **argv)
       case 'H': opt.remotehost = 0; break;
       case 'r': opt.remoteinfo = 1; break;
       case 'R': opt.remoteinfo = 0; break;
-      case 't': opt.timeout = leading_number(optarg); break;
+      case 't': opt.timeout = scan_leading_sat(optarg); break;
       case 'U': opt.uid = env_number("UID"); opt.gid = env_number("GID"); break;
-      case 'u': opt.uid = leading_number(optarg); break;
-      case 'g': opt.gid = leading_number(optarg); break;
+      case 'u': opt.uid = scan_leading_sat(optarg); break;
+      case 'g': opt.gid = scan_leading_sat(optarg); break;
       case '1': opt.printport = 1; break;
       case 'o': opt.killopts = 0; break;
       case 'O': opt.killopts = 1; break;
@@ -270,7 +257,7 @@ static unsigned resolve_port(const char *s)
 {
   unsigned port;
   if (*s && s[strspn(s, "0123456789")] == 0)
-    return (unsigned) (leading_number(s) & 0xffff);
+    return (unsigned) (scan_leading_sat(s) & 0xffff);
   if (port_parse(s, &port) < 0)
     fatal("unable to figure out port number for ", s);
   return port;
@@ -499,8 +486,7 @@ static void look_up_names(struct conn *c)
   c->remoteinfo = NULL;
   if (opt.remoteinfo &&
       ident_lookup(&c->local, c->localport, &c->remote, c->remoteport,
-                   (unsigned) (opt.timeout > IDENT_TIMEOUT_MAX ? IDENT_TIMEOUT_MAX
-                                                        : opt.timeout),
+                   opt.timeout,
                    c->info_buf))
     c->remoteinfo = c->info_buf;
 }
@@ -688,11 +674,7 @@ static void socket_options(int fd, const struct conn *c)
    exec but 2. */
 static int socket_to_stdio(int fd)
 {
-  if (fd == 0) {
-    if (fcntl(0, F_SETFD, 0) < 0) return -1;
-  } else if (dup2(fd, 0) < 0) {
-    return -1;
-  }
+  if (fd_move(0, fd) < 0) return -1;
   return dup2(0, 1) < 0 ? -1 : 0;
 }
 

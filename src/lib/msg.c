@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "errtext.h"
+#include "fd.h"
 #include "msg.h"
 
 #define MSG_MAX 4096
@@ -15,21 +16,6 @@ void msg_quiet(int on) { quiet = on; }
 
 void msg_setprog(const char *p) { prog = p; }
 const char *msg_prog(void) { return prog; }
-
-int write_all(int fd, const void *buf, unsigned long n)
-{
-  const char *p = buf;
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    p += w;
-    n -= (unsigned long) w;
-  }
-  return 0;
-}
 
 static size_t append(char *buf, size_t len, const char *s)
 {

@@ -23,7 +23,4 @@ _Noreturn void msg_fatal(int code, const char *s, ...);
 /* "PROG: usage: " usage "\n", then exit(100). */
 _Noreturn void msg_usage(const char *usage);
 
-/* Write exactly n bytes to fd, retrying on EINTR and short writes.
-   Returns 0, or -1 with errno set. */
-int write_all(int fd, const void *buf, unsigned long n);
 #endif

@@ -2,6 +2,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
+#include "fd.h"
 #include "msg.h"
 #include "pathexec.h"
 #include "relay.h"
@@ -95,13 +96,6 @@ static _Noreturn void relay_loop(int toprog, int fromprog,
   _exit(0);
 }
 
-static void move_fd(int from, int to)
-{
-  if (from == to) return;
-  if (dup2(from, to) < 0) msg_fatal_sys("unable to set up descriptors", (char *) 0);
-  close(from);
-}
-
 void relay_run(char *const argv[], const struct relay_hooks *h)
 {
   int in[2], out[2];
@@ -118,8 +112,8 @@ void relay_run(char *const argv[], const struct relay_hooks *h)
   }
   close(in[1]);
   close(out[0]);
-  move_fd(in[0], 0);
-  move_fd(out[1], 1);
+  if (fd_move(0, in[0]) < 0 || fd_move(1, out[1]) < 0)
+    msg_fatal_sys("unable to set up descriptors", (char *) 0);
   pathexec(argv);
   msg_fatal_sys("unable to run ", argv[0], (char *) 0);
 }

@@ -1,14 +1,14 @@
 #include <errno.h>
 #include <limits.h>
 #include <unistd.h>
+#include "clock.h"
 #include "msg.h"
 #include "sock.h"
 #include "tcpconnect.h"
 
 int tcpconnect_ms(unsigned long t)
 {
-  if (t > (unsigned long) (INT_MAX - 20) / 1000) return INT_MAX;
-  return (int) (t * 1000 + 20);
+  return (int) (clock_cap(t) * 1000 + 20);
 }
 
 /* One attempt: a new socket, bound if asked, connected within ms. */
