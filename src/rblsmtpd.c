@@ -338,7 +338,7 @@ static void log_block(const char *reply)
   ip[len] = 0;
   dnsbl_sanitise(ip, len);
   fmt_ulong(pid, (unsigned long) getpid());
-  msg_line(ip, " pid ", pid, ": ", reply, NULL);
+  msg_line(ip, " pid ", pid, ": ", reply);
 }
 
 /* Logs, then refuses everything until QUIT, end of input or -t seconds. */
@@ -405,5 +405,5 @@ int main(int argc, char **argv)
 
   if (decision == BLOCK_TEMPORARY || decision == BLOCK_PERMANENT) block();
   pathexec(argv);
-  msg_fatal_sys("unable to run ", argv[0], NULL);
+  msg_fatal_sys("unable to run ", argv[0]);
 }

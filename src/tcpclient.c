@@ -101,12 +101,11 @@ static void scope_link_local(struct ip_addr *ip, unsigned scope)
 static _Noreturn void resolve_failed(const char *host, int eai)
 {
   if (eai == EAI_NONAME || eai == EAI_NODATA || eai == EAI_ADDRFAMILY)
-    msg_fatal(111, "no IP address for ", host, (char *) 0);
+    msg_fatal(111, "no IP address for ", host);
   if (eai == EAI_MEMORY) errno = ENOMEM;
   else if (eai == EAI_AGAIN) errno = EAGAIN;
   else if (eai != EAI_SYSTEM) errno = EIO;
-  msg_fatal_sys("temporarily unable to figure out IP address for ", host,
-                (char *) 0);
+  msg_fatal_sys("temporarily unable to figure out IP address for ", host);
 }
 
 static size_t resolve_name(const char *host, int family,
@@ -126,7 +125,7 @@ static size_t resolve_name(const char *host, int family,
     if (!seen) n++;
   }
   freeaddrinfo(res);
-  if (!n) msg_fatal(111, "no IP address for ", host, (char *) 0);
+  if (!n) msg_fatal(111, "no IP address for ", host);
   return n;
 }
 
@@ -141,7 +140,7 @@ static size_t resolve(const char *host, const struct options *o,
     else ip_set_v4(&addrs[0], 127, 0, 0, 1);
   } else if (ip_parse(host, &addrs[0]) == 0) {
     if (o->family != AF_UNSPEC && addrs[0].family != o->family)
-      msg_fatal(111, "no IP address for ", host, (char *) 0);
+      msg_fatal(111, "no IP address for ", host);
   } else {
     n = resolve_name(host, o->family, addrs, max);
   }
@@ -176,7 +175,7 @@ static void report_failure(const struct ip_addr *ip, unsigned port, int err)
   format_for_log(ip, ipbuf);
   portbuf[fmt_ulong(portbuf, port)] = 0;
   msg_line("unable to connect to ", ipbuf, " port ", portbuf, ": ",
-           errtext(err), (char *) 0);
+           errtext(err));
 }
 
 static void report_connected(const struct ip_addr *ip, unsigned port)
@@ -184,7 +183,7 @@ static void report_connected(const struct ip_addr *ip, unsigned port)
   char ipbuf[2 * IP_FMT_SIZE], portbuf[24];
   format_for_log(ip, ipbuf);
   portbuf[fmt_ulong(portbuf, port)] = 0;
-  msg_line("connected to ", ipbuf, " port ", portbuf, (char *) 0);
+  msg_line("connected to ", ipbuf, " port ", portbuf);
 }
 
 static void socket_ends(int fd, struct tcpenv *t)
@@ -192,11 +191,11 @@ static void socket_ends(int fd, struct tcpenv *t)
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
   if (getsockname(fd, (struct sockaddr *) &ss, &len) < 0)
-    msg_fatal_sys("unable to get local address", (char *) 0);
+    msg_fatal_sys("unable to get local address");
   ip_from_sockaddr((struct sockaddr *) &ss, &t->local, &t->localport);
   len = sizeof ss;
   if (getpeername(fd, (struct sockaddr *) &ss, &len) < 0)
-    msg_fatal_sys("unable to get remote address", (char *) 0);
+    msg_fatal_sys("unable to get remote address");
   ip_from_sockaddr((struct sockaddr *) &ss, &t->remote, &t->remoteport);
 }
 
@@ -226,10 +225,10 @@ static void gather(int fd, const struct options *o, struct tcpenv *t,
 static void setup_descriptors(int fd)
 {
   if (dup2(fd, 6) < 0)
-    msg_fatal_sys("unable to set up descriptor 6", (char *) 0);
+    msg_fatal_sys("unable to set up descriptor 6");
   if (fd != 6) close(fd);
   if (dup2(6, 7) < 0)
-    msg_fatal_sys("unable to set up descriptor 7", (char *) 0);
+    msg_fatal_sys("unable to set up descriptor 7");
 }
 
 int main(int argc, char **argv)
@@ -255,8 +254,7 @@ int main(int argc, char **argv)
   if (!*prog) msg_usage(USAGE);
   unsigned port;
   if (port_parse(service, &port) < 0)
-    msg_fatal(111, "unable to figure out port number for ", service,
-              (char *) 0);
+    msg_fatal(111, "unable to figure out port number for ", service);
 
   struct ip_addr addrs[TCPCONNECT_MAX];
   size_t n = resolve(host, &o, addrs, TCPCONNECT_MAX);
@@ -279,9 +277,9 @@ int main(int argc, char **argv)
   struct envb e;
   envb_init(&e, environ);
   char **env = tcpenv_apply(&e, &t) < 0 ? 0 : envb_vec(&e);
-  if (!env) msg_fatal(111, "out of memory", (char *) 0);
+  if (!env) msg_fatal(111, "out of memory");
   setup_descriptors(fd);
   signal(SIGPIPE, SIG_DFL);
   pathexec_run(prog[0], prog, env);
-  msg_fatal_sys("unable to run ", prog[0], (char *) 0);
+  msg_fatal_sys("unable to run ", prog[0]);
 }

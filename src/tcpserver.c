@@ -78,19 +78,7 @@ static struct {
   .remotehost = 1, .remoteinfo = 1, .killopts = 1,
 };
 
-/* ---- messages, silenced by -q as in 0.88 ---- */
-
-static void quiet_exit(int code)
-{
-  if (!opt.verbosity) _exit(code);
-}
-
-/* As in 0.88, -q silences messages from the end of the options on. */
-static _Noreturn void usage(void)
-{
-  quiet_exit(100);
-  msg_usage(USAGE);
-}
+/* ---- messages ---- */
 
 /* The reference's per-connection warning; the caller then ends the
    child with 111. */
@@ -98,10 +86,9 @@ static void drop(const char *what, const char *arg, int err)
 {
   if (!opt.verbosity) return;
   if (err)
-    msg_warn("dropping connection, ", what, arg, ": ", errtext(err),
-             (const char *) 0);
+    msg_warn("dropping connection, ", what, arg, ": ", errtext(err));
   else
-    msg_warn("dropping connection, ", what, arg, (const char *) 0);
+    msg_warn("dropping connection, ", what, arg);
 }
 
 /* A log line built in place and written at once (multilog never sees
@@ -191,23 +178,13 @@ static void parse_options(int argc, char **argv)
       default: msg_usage(USAGE);   /* -q is not in force yet */
     }
   }
-  if (argc - optind < 3) usage();
+  /* As in 0.88, -q silences messages from the end of the options on. */
+  if (!opt.verbosity) msg_quiet(1);
+  if (argc - optind < 3) msg_usage(USAGE);
   if (opt.banner) opt.bannerlen = strlen(opt.banner);
 }
 
 /* ---- the listening socket ---- */
-
-static void fatal_sys(const char *what, const char *arg)
-{
-  quiet_exit(111);
-  msg_fatal_sys(what, arg, (const char *) 0);
-}
-
-static _Noreturn void fatal(const char *what, const char *arg)
-{
-  quiet_exit(111);
-  msg_fatal(111, what, arg, (const char *) 0);
-}
 
 /* The first address of the wanted family; without -4/-6 an IPv4 address
    is preferred, as 0.88 served IPv4 only. */
@@ -242,14 +219,14 @@ static void resolve_host(const char *host, struct ip_addr *ip)
   int r = getaddrinfo(host, NULL, &hints, &res);
   if (r == EAI_AGAIN) {
     errno = EAGAIN;
-    fatal_sys("temporarily unable to figure out IP address for ", host);
+    msg_fatal_sys("temporarily unable to figure out IP address for ", host);
   }
   if (r == EAI_SYSTEM)
-    fatal_sys("temporarily unable to figure out IP address for ", host);
-  if (r != 0) fatal("no IP address for ", host);
+    msg_fatal_sys("temporarily unable to figure out IP address for ", host);
+  if (r != 0) msg_fatal(111, "no IP address for ", host);
   r = first_address(res, opt.family, ip);
   freeaddrinfo(res);
-  if (r < 0) fatal("no IP address for ", host);
+  if (r < 0) msg_fatal(111, "no IP address for ", host);
 }
 
 /* 0.88 takes digits as a number, cut to 16 bits; else a service name. */
@@ -259,7 +236,7 @@ static unsigned resolve_port(const char *s)
   if (*s && s[strspn(s, "0123456789")] == 0)
     return (unsigned) (scan_leading_sat(s) & 0xffff);
   if (port_parse(s, &port) < 0)
-    fatal("unable to figure out port number for ", s);
+    msg_fatal(111, "unable to figure out port number for ", s);
   return port;
 }
 
@@ -267,7 +244,7 @@ static void apply_interface(struct ip_addr *ip)
 {
   if (!opt.ifname || ip->family != AF_INET6 || ip->scope) return;
   ip->scope = if_nametoindex(opt.ifname);
-  if (!ip->scope) fatal("unable to find interface ", opt.ifname);
+  if (!ip->scope) msg_fatal(111, "unable to find interface ", opt.ifname);
 }
 
 static int listen_on(struct ip_addr *ip, unsigned *port)
@@ -276,22 +253,22 @@ static int listen_on(struct ip_addr *ip, unsigned *port)
   socklen_t len;
   int one = 1;
   int fd = socket(ip->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) fatal_sys("unable to create socket", "");
+  if (fd < 0) msg_fatal_sys("unable to create socket");
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (ip->family == AF_INET6) {
     int v6only = opt.family == AF_INET6;
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
   }
   len = ip_to_sockaddr(ip, *port, &ss);
-  if (bind(fd, (struct sockaddr *) &ss, len) < 0) fatal_sys("unable to bind", "");
+  if (bind(fd, (struct sockaddr *) &ss, len) < 0) msg_fatal_sys("unable to bind");
   len = sizeof ss;
   if (getsockname(fd, (struct sockaddr *) &ss, &len) < 0)
-    fatal_sys("unable to get local address", "");
+    msg_fatal_sys("unable to get local address");
   uint32_t scope = ip->scope;
   ip_from_sockaddr((struct sockaddr *) &ss, ip, port);
   if (!ip->scope) ip->scope = scope;
   int backlog = opt.backlog > INT_MAX ? INT_MAX : (int) opt.backlog;
-  if (listen(fd, backlog) < 0) fatal_sys("unable to listen", "");
+  if (listen(fd, backlog) < 0) msg_fatal_sys("unable to listen");
   return fd;
 }
 
@@ -300,9 +277,9 @@ static void drop_privileges(void)
 {
   if (opt.gid) {
     gid_t g = (gid_t) opt.gid;
-    if (setgroups(1, &g) < 0 || setgid(g) < 0) fatal_sys("unable to set gid", "");
+    if (setgroups(1, &g) < 0 || setgid(g) < 0) msg_fatal_sys("unable to set gid");
   }
-  if (opt.uid && setuid((uid_t) opt.uid) < 0) fatal_sys("unable to set uid", "");
+  if (opt.uid && setuid((uid_t) opt.uid) < 0) msg_fatal_sys("unable to set uid");
 }
 
 static void print_port(unsigned port)
@@ -326,7 +303,7 @@ static void children_init(void)
   children = calloc(children_cap, sizeof *children);
   if (!children) {
     errno = ENOMEM;
-    fatal_sys("out of memory", "");
+    msg_fatal_sys("out of memory");
   }
 }
 
@@ -753,8 +730,7 @@ static void handle(int fd, const struct sockaddr_storage *peer)
   pid_t pid = fast_path ? spawn_fast(c) : spawn_slow(c);
   if (pid < 0) {
     if (opt.verbosity)
-      msg_warn("dropping connection, unable to fork: ", errtext(errno),
-               (const char *) 0);
+      msg_warn("dropping connection, unable to fork: ", errtext(errno));
     print_status(nchildren);
   } else {
     child_add(pid, &c->remote);

@@ -1,6 +1,4 @@
 #include <errno.h>
-#include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "errtext.h"
@@ -25,8 +23,8 @@ static size_t append(char *buf, size_t len, const char *s)
   return len + n;
 }
 
-/* Build "PROG: " head list tail "\n" and write it at once. */
-static void emit(const char *head, const char *first, va_list ap,
+/* Build "PROG: " head parts tail "\n" and write it at once. */
+static void emit(const char *head, const char *const *parts,
                  const char *tail)
 {
   char buf[MSG_MAX];
@@ -35,64 +33,50 @@ static void emit(const char *head, const char *first, va_list ap,
   size_t len = append(buf, 0, prog);
   len = append(buf, len, ": ");
   len = append(buf, len, head);
-  for (const char *s = first; s; s = va_arg(ap, const char *))
-    len = append(buf, len, s);
+  for (; *parts; parts++) len = append(buf, len, *parts);
   if (tail) len = append(buf, len, tail);
   buf[len++] = '\n';
   write_all(2, buf, len);
   errno = saved;
 }
 
-void msg_line(const char *s, ...)
+void msg_line_parts(const char *const *parts)
 {
-  va_list ap;
-  va_start(ap, s);
-  emit("", s, ap, NULL);
-  va_end(ap);
+  emit("", parts, NULL);
 }
 
-void msg_warn(const char *s, ...)
+void msg_warn_parts(const char *const *parts)
 {
-  va_list ap;
-  va_start(ap, s);
-  emit("warning: ", s, ap, NULL);
-  va_end(ap);
+  emit("warning: ", parts, NULL);
 }
 
-void msg_die(int code, const char *s, ...)
+void msg_die_parts(int code, const char *const *parts)
 {
-  va_list ap;
-  va_start(ap, s);
-  emit("", s, ap, NULL);
-  va_end(ap);
+  emit("", parts, NULL);
   _exit(code);
 }
 
-void msg_fatal(int code, const char *s, ...)
+void msg_fatal_parts(int code, const char *const *parts)
 {
-  va_list ap;
-  va_start(ap, s);
-  emit("fatal: ", s, ap, NULL);
-  va_end(ap);
+  emit("fatal: ", parts, NULL);
   _exit(code);
 }
 
-void msg_fatal_sys(const char *s, ...)
+void msg_fatal_sys_parts(const char *const *parts)
 {
   char reason[128];
   const char *t = errtext(errno);
   size_t n = strlen(t);
+  if (n > sizeof reason - 3) n = sizeof reason - 3;
   reason[0] = ':';
   reason[1] = ' ';
-  memcpy(reason + 2, t, n + 1);
-  va_list ap;
-  va_start(ap, s);
-  emit("fatal: ", s, ap, reason);
-  va_end(ap);
+  memcpy(reason + 2, t, n);
+  reason[n + 2] = 0;
+  emit("fatal: ", parts, reason);
   _exit(111);
 }
 
 void msg_usage(const char *usage)
 {
-  msg_die(100, "usage: ", usage, (const char *) 0);
+  msg_die(100, "usage: ", usage);
 }

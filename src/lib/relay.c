@@ -100,10 +100,10 @@ void relay_run(char *const argv[], const struct relay_hooks *h)
 {
   int in[2], out[2];
   if (pipe(in) < 0 || pipe(out) < 0)
-    msg_fatal_sys("unable to create pipe", (char *) 0);
+    msg_fatal_sys("unable to create pipe");
   switch (fork()) {
   case -1:
-    msg_fatal_sys("unable to fork", (char *) 0);
+    msg_fatal_sys("unable to fork");
   case 0:
     signal(SIGPIPE, SIG_IGN);
     close(in[0]);
@@ -113,7 +113,7 @@ void relay_run(char *const argv[], const struct relay_hooks *h)
   close(in[1]);
   close(out[0]);
   if (fd_move(0, in[0]) < 0 || fd_move(1, out[1]) < 0)
-    msg_fatal_sys("unable to set up descriptors", (char *) 0);
+    msg_fatal_sys("unable to set up descriptors");
   pathexec(argv);
-  msg_fatal_sys("unable to run ", argv[0], (char *) 0);
+  msg_fatal_sys("unable to run ", argv[0]);
 }

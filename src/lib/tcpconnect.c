@@ -16,11 +16,11 @@ static int attempt(const struct ip_addr *ip, unsigned port,
                    const struct tcpconnect *c, int ms)
 {
   int fd = sock_tcp(ip->family);
-  if (fd < 0) msg_fatal_sys("unable to create socket", (char *) 0);
+  if (fd < 0) msg_fatal_sys("unable to create socket");
   if (c->local || c->localport) {
     struct ip_addr any = { .family = ip->family };
     if (sock_bind(fd, c->local ? c->local : &any, c->localport) < 0)
-      msg_fatal_sys("unable to bind socket", (char *) 0);
+      msg_fatal_sys("unable to bind socket");
   }
   if (sock_connect(fd, ip, port, ms) == 0 && sock_blocking(fd) == 0)
     return fd;
