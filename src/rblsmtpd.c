@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "dnsbl.h"
 #include "fd.h"
+#include "logline.h"
 #include "msg.h"
 #include "num.h"
 #include "opts.h"
@@ -332,13 +333,18 @@ static unsigned alarm_seconds(unsigned long s)
    printable, in case it is not one). */
 static void log_block(const char *reply)
 {
-  char ip[256], pid[21];
-  size_t len = strnlen(remote_ip, sizeof ip - 1);
+  char ip[255];
+  size_t len = strnlen(remote_ip, sizeof ip);
   memcpy(ip, remote_ip, len);
-  ip[len] = 0;
   dnsbl_sanitise(ip, len);
-  fmt_ulong(pid, (unsigned long) getpid());
-  msg_line(ip, " pid ", pid, ": ", reply);
+  struct logline l;
+  logline_start(&l, "rblsmtpd: ");
+  logline_add(&l, ip, len);
+  logline_str(&l, " pid ");
+  logline_num(&l, (unsigned long) getpid());
+  logline_str(&l, ": ");
+  logline_str(&l, reply);
+  logline_write(&l, 2);
 }
 
 /* Logs, then refuses everything until QUIT, end of input or -t seconds. */

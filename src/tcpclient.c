@@ -17,6 +17,7 @@
 #include "errtext.h"
 #include "fd.h"
 #include "ident.h"
+#include "logline.h"
 #include "msg.h"
 #include "names.h"
 #include "num.h"
@@ -148,42 +149,35 @@ static size_t resolve(const char *host, const struct options *o,
   return n;
 }
 
-/* An address in a message: IPv6 in brackets, as in tcpserver's lines. */
-static size_t format_for_log(const struct ip_addr *ip, char *buf)
+/* "tcpclient: WHAT IP port PORT", the address as in tcpserver's lines
+   (IPv6 in brackets) with its interface. */
+static void address_line(struct logline *l, const char *what,
+                         const struct ip_addr *ip, unsigned port)
 {
-  if (ip->family != AF_INET6) return ip_format(ip, buf);
-  char inner[IP_FMT_SIZE], scope[IP_FMT_SIZE];
-  size_t n = ip_format(ip, inner);
-  size_t s = ip_scope_name(ip, scope);
-  size_t len = 0;
-  buf[len++] = '[';
-  memcpy(buf + len, inner, n);
-  len += n;
-  if (s && len + 1 + s + 2 <= 2 * IP_FMT_SIZE) {
-    buf[len++] = '%';
-    memcpy(buf + len, scope, s);
-    len += s;
-  }
-  buf[len++] = ']';
-  buf[len] = 0;
-  return len;
+  logline_start(l, "tcpclient: ");
+  logline_str(l, what);
+  logline_ip_scope(l, ip);
+  logline_str(l, " port ");
+  logline_num(l, port);
 }
 
-static void report_failure(const struct ip_addr *ip, unsigned port, int err)
+static void report_failure(void *ctx, const struct ip_addr *ip,
+                           unsigned port, int err)
 {
-  char ipbuf[2 * IP_FMT_SIZE], portbuf[24];
-  format_for_log(ip, ipbuf);
-  portbuf[fmt_ulong(portbuf, port)] = 0;
-  msg_line("unable to connect to ", ipbuf, " port ", portbuf, ": ",
-           errtext(err));
+  const struct options *o = ctx;
+  struct logline l;
+  if (!o->verbosity) return;
+  address_line(&l, "unable to connect to ", ip, port);
+  logline_str(&l, ": ");
+  logline_str(&l, errtext(err));
+  logline_write(&l, 2);
 }
 
 static void report_connected(const struct ip_addr *ip, unsigned port)
 {
-  char ipbuf[2 * IP_FMT_SIZE], portbuf[24];
-  format_for_log(ip, ipbuf);
-  portbuf[fmt_ulong(portbuf, port)] = 0;
-  msg_line("connected to ", ipbuf, " port ", portbuf);
+  struct logline l;
+  address_line(&l, "connected to ", ip, port);
+  logline_write(&l, 2);
 }
 
 static void socket_ends(int fd, struct tcpenv *t)
@@ -261,7 +255,7 @@ int main(int argc, char **argv)
   struct tcpconnect c = {
     .local = o.havelocalip ? &o.localip : 0, .localport = o.localport,
     .timeout = { o.conntimeout[0], o.conntimeout[1] },
-    .failed = report_failure,
+    .failed = report_failure, .ctx = &o,
   };
   int fd = tcpconnect_any(addrs, n, port, &c);
   if (fd < 0) _exit(111);

@@ -34,7 +34,7 @@
 #include "errtext.h"
 #include "fd.h"
 #include "ident.h"
-#include "logfield.h"
+#include "logline.h"
 #include "msg.h"
 #include "names.h"
 #include "num.h"
@@ -89,50 +89,6 @@ static void drop(const char *what, const char *arg, int err)
     msg_warn("dropping connection, ", what, arg, ": ", errtext(err));
   else
     msg_warn("dropping connection, ", what, arg);
-}
-
-/* A log line built in place and written at once (multilog never sees
-   two lines mixed). */
-struct line { char buf[1024]; size_t len; };
-
-static void line_add(struct line *l, const char *s, size_t n)
-{
-  if (n > sizeof l->buf - 1 - l->len) n = sizeof l->buf - 1 - l->len;
-  memcpy(l->buf + l->len, s, n);
-  l->len += n;
-}
-
-static void line_str(struct line *l, const char *s)
-{
-  line_add(l, s, strlen(s));
-}
-
-static void line_num(struct line *l, unsigned long n)
-{
-  char buf[24];
-  line_add(l, buf, fmt_ulong(buf, n));
-}
-
-/* IPv6 in brackets, so that the colon-separated fields stay clear. */
-static void line_ip(struct line *l, const struct ip_addr *ip)
-{
-  char buf[IP_FMT_SIZE];
-  size_t n = ip_format(ip, buf);
-  if (ip->family == AF_INET6) line_add(l, "[", 1);
-  line_add(l, buf, n);
-  if (ip->family == AF_INET6) line_add(l, "]", 1);
-}
-
-static void line_field(struct line *l, const char *s)
-{
-  char buf[LOGFIELD_MAX];
-  line_add(l, buf, logfield_put(buf, s));
-}
-
-static void line_write(struct line *l)
-{
-  l->buf[l->len++] = '\n';
-  write_all(2, l->buf, l->len);
 }
 
 /* ---- options ---- */
@@ -328,24 +284,24 @@ static int child_remove(pid_t pid)
 
 static void print_status(size_t n)
 {
-  struct line l = { .len = 0 };
+  struct logline l = { .len = 0 };
   if (opt.verbosity < 2) return;
-  line_str(&l, "tcpserver: status: ");
-  line_num(&l, n);
-  line_add(&l, "/", 1);
-  line_num(&l, opt.limit);
-  line_write(&l);
+  logline_str(&l, "tcpserver: status: ");
+  logline_num(&l, n);
+  logline_add(&l, "/", 1);
+  logline_num(&l, opt.limit);
+  logline_write(&l, 2);
 }
 
 static void print_end(pid_t pid, int status)
 {
-  struct line l = { .len = 0 };
+  struct logline l = { .len = 0 };
   if (opt.verbosity < 2) return;
-  line_str(&l, "tcpserver: end ");
-  line_num(&l, (unsigned long) pid);
-  line_str(&l, " status ");
-  line_num(&l, (unsigned) status);
-  line_write(&l);
+  logline_str(&l, "tcpserver: end ");
+  logline_num(&l, (unsigned long) pid);
+  logline_str(&l, " status ");
+  logline_num(&l, (unsigned) status);
+  logline_write(&l, 2);
 }
 
 static void reap_children(void)
@@ -609,34 +565,34 @@ static void prepare(struct conn *c)
 
 static void log_pid(pid_t pid, const struct conn *c)
 {
-  struct line l = { .len = 0 };
-  line_str(&l, "tcpserver: pid ");
-  line_num(&l, (unsigned long) pid);
-  line_str(&l, " from ");
-  line_ip(&l, &c->remote);
-  line_write(&l);
+  struct logline l = { .len = 0 };
+  logline_str(&l, "tcpserver: pid ");
+  logline_num(&l, (unsigned long) pid);
+  logline_str(&l, " from ");
+  logline_ip(&l, &c->remote);
+  logline_write(&l, 2);
 }
 
 static void log_verdict(pid_t pid, const struct conn *c)
 {
-  struct line l = { .len = 0 };
-  line_str(&l, c->outcome == OUT_DENY ? "tcpserver: deny " : "tcpserver: ok ");
-  line_num(&l, (unsigned long) pid);
-  line_add(&l, " ", 1);
-  line_field(&l, c->localhost);
-  line_add(&l, ":", 1);
-  line_ip(&l, &c->local);
-  line_add(&l, ":", 1);
-  line_num(&l, c->localport);
-  line_add(&l, " ", 1);
-  line_field(&l, c->remotehost);
-  line_add(&l, ":", 1);
-  line_ip(&l, &c->remote);
-  line_add(&l, ":", 1);
-  line_field(&l, c->remoteinfo);
-  line_add(&l, ":", 1);
-  line_num(&l, c->remoteport);
-  line_write(&l);
+  struct logline l = { .len = 0 };
+  logline_str(&l, c->outcome == OUT_DENY ? "tcpserver: deny " : "tcpserver: ok ");
+  logline_num(&l, (unsigned long) pid);
+  logline_add(&l, " ", 1);
+  logline_field(&l, c->localhost);
+  logline_add(&l, ":", 1);
+  logline_ip(&l, &c->local);
+  logline_add(&l, ":", 1);
+  logline_num(&l, c->localport);
+  logline_add(&l, " ", 1);
+  logline_field(&l, c->remotehost);
+  logline_add(&l, ":", 1);
+  logline_ip(&l, &c->remote);
+  logline_add(&l, ":", 1);
+  logline_field(&l, c->remoteinfo);
+  logline_add(&l, ":", 1);
+  logline_num(&l, c->remoteport);
+  logline_write(&l, 2);
 }
 
 static void socket_options(int fd, const struct conn *c)

@@ -46,13 +46,13 @@ int tcpconnect_any(const struct ip_addr *addrs, size_t n, unsigned port,
     int fd = attempt(&addrs[i], port, c, tcpconnect_ms(timeout[0]));
     if (fd >= 0) return fd;
     if (timeout[1] && errno == ETIMEDOUT) retry[nretry++] = i;
-    else if (c->failed) c->failed(&addrs[i], port, errno);
+    else if (c->failed) c->failed(c->ctx, &addrs[i], port, errno);
   }
   for (size_t k = 0; k < nretry; k++) {
     const struct ip_addr *ip = &addrs[retry[k]];
     int fd = attempt(ip, port, c, tcpconnect_ms(timeout[1]));
     if (fd >= 0) return fd;
-    if (c->failed) c->failed(ip, port, errno);
+    if (c->failed) c->failed(c->ctx, ip, port, errno);
   }
   return -1;
 }

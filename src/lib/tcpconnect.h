@@ -12,7 +12,8 @@ struct tcpconnect {
   const struct ip_addr *local;  /* bind to this address; NULL: any */
   unsigned localport;           /* and port; 0: any */
   unsigned long timeout[2];     /* seconds */
-  void (*failed)(const struct ip_addr *ip, unsigned port, int err);
+  void (*failed)(void *ctx, const struct ip_addr *ip, unsigned port, int err);
+  void *ctx;                    /* passed to failed */
 };
 
 #define TCPCONNECT_MAX 64   /* addresses tried at most */

@@ -19,8 +19,9 @@ struct failure { int family; int err; };
 static struct failure failures[8];
 static int nfailures;
 
-static void failed(const struct ip_addr *ip, unsigned port, int err)
+static void failed(void *ctx, const struct ip_addr *ip, unsigned port, int err)
 {
+  (void) ctx;
   (void) port;
   if (nfailures < 8) failures[nfailures++] = (struct failure) { ip->family, err };
 }
