@@ -46,11 +46,10 @@ static const char *remote_ip;
 /* ---- numbers ---- */
 
 /* -T: seconds for all lookups together, 0 for no bound but the
-   resolver's own; a day at most. */
+   resolver's own; the library's longest timeout at most. */
 static long long budget_from(const char *s)
 {
-  unsigned long n = scan_leading_sat(s);
-  return (long long) (n > 86400 ? 86400 : n) * 1000;
+  return (long long) clock_cap(scan_leading_sat(s)) * 1000;
 }
 
 static void set_text(const char *s, size_t len)
@@ -324,11 +323,6 @@ static void answer_line(const struct verb *v, const char *reply, size_t len)
   say(reply, len);
 }
 
-static unsigned alarm_seconds(unsigned long s)
-{
-  return s > INT_MAX ? INT_MAX : (unsigned) s;
-}
-
 /* "rblsmtpd: IP pid PID: 451 text", as 0.88 logs it (the address made
    printable, in case it is not one). */
 static void log_block(const char *reply)
@@ -362,7 +356,7 @@ _Noreturn static void block(void)
     _exit(0);
   }
   signal(SIGALRM, drop);
-  alarm(alarm_seconds(dialogue_seconds));
+  alarm((unsigned) clock_cap(dialogue_seconds));
   SAYS("220 rblsmtpd.local\r\n");
   struct verb v = { .len = 0 };
   for (;;) {

@@ -257,7 +257,11 @@ int main(int argc, char **argv)
     .timeout = { o.conntimeout[0], o.conntimeout[1] },
     .failed = report_failure, .ctx = &o,
   };
-  int fd = tcpconnect_any(addrs, n, port, &c);
+  enum tcpconnect_failure why;
+  int fd = tcpconnect_any(addrs, n, port, &c, &why);
+  if (fd < 0 && why == TCPCONNECT_SOCKET)
+    msg_fatal_sys("unable to create socket");
+  if (fd < 0 && why == TCPCONNECT_BIND) msg_fatal_sys("unable to bind socket");
   if (fd < 0) _exit(111);
   if (!o.delay) {
     int one = 1;

@@ -3,7 +3,6 @@
 #include <signal.h>
 #include <unistd.h>
 #include "fd.h"
-#include "msg.h"
 #include "pathexec.h"
 #include "relay.h"
 
@@ -96,14 +95,34 @@ static _Noreturn void relay_loop(int toprog, int fromprog,
   _exit(0);
 }
 
-void relay_run(char *const argv[], const struct relay_hooks *h)
+const char *relay_failure_text(enum relay_failure why)
+{
+  switch (why) {
+  case RELAY_PIPE: return "unable to create pipe";
+  case RELAY_FORK: return "unable to fork";
+  case RELAY_DESCRIPTORS: return "unable to set up descriptors";
+  case RELAY_EXEC: break;
+  }
+  return "unable to run ";
+}
+
+int relay_run(char *const argv[], const struct relay_hooks *h,
+              enum relay_failure *why)
 {
   int in[2], out[2];
-  if (pipe(in) < 0 || pipe(out) < 0)
-    msg_fatal_sys("unable to create pipe");
+  *why = RELAY_PIPE;
+  if (pipe(in) < 0) return -1;
+  if (pipe(out) < 0) {
+    int err = errno;
+    close(in[0]);
+    close(in[1]);
+    errno = err;
+    return -1;
+  }
   switch (fork()) {
   case -1:
-    msg_fatal_sys("unable to fork");
+    *why = RELAY_FORK;
+    return -1;
   case 0:
     signal(SIGPIPE, SIG_IGN);
     close(in[0]);
@@ -112,8 +131,9 @@ void relay_run(char *const argv[], const struct relay_hooks *h)
   }
   close(in[1]);
   close(out[0]);
-  if (fd_move(0, in[0]) < 0 || fd_move(1, out[1]) < 0)
-    msg_fatal_sys("unable to set up descriptors");
+  *why = RELAY_DESCRIPTORS;
+  if (fd_move(0, in[0]) < 0 || fd_move(1, out[1]) < 0) return -1;
+  *why = RELAY_EXEC;
   pathexec(argv);
-  msg_fatal_sys("unable to run ", argv[0]);
+  return -1;
 }

@@ -99,7 +99,7 @@ int main(void)
   struct ip_addr both[2] = { v4, v6 };
   struct tcpconnect c = { .timeout = { 0, 1 }, .failed = failed };
   nfailures = 0;
-  int fd = tcpconnect_any(both, 2, port, &c);
+  int fd = tcpconnect_any(both, 2, port, &c, NULL);
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
   tap_ok(fd >= 0 && getpeername(fd, (struct sockaddr *) &ss, &len) == 0
@@ -112,7 +112,7 @@ int main(void)
   int nheld6 = fill(&v6, port, held6, 4096);
   nfailures = 0;
   long long start = clock_ms();
-  fd = tcpconnect_any(both, 2, port, &c);
+  fd = tcpconnect_any(both, 2, port, &c, NULL);
   long long took = elapsed_since(start);
   tap_ok(fd < 0 && nfailures == 2 && failures[0].family == AF_INET
          && failures[1].family == AF_INET6 && failures[0].err == ETIMEDOUT
@@ -125,7 +125,7 @@ int main(void)
   struct tcpconnect one = { .timeout = { 0, 1 }, .failed = failed };
   nfailures = 0;
   start = clock_ms();
-  fd = tcpconnect_any(&v4, 1, port, &one);
+  fd = tcpconnect_any(&v4, 1, port, &one, NULL);
   took = elapsed_since(start);
   tap_ok(fd < 0 && nfailures == 1 && failures[0].err == ETIMEDOUT && took >= 1000,
          "a single address gets x+y in one attempt");
@@ -137,7 +137,7 @@ int main(void)
 
   /* Refused addresses are reported at once, never retried. */
   nfailures = 0;
-  fd = tcpconnect_any(both, 2, port, &c);
+  fd = tcpconnect_any(both, 2, port, &c, NULL);
   tap_ok(fd < 0 && nfailures == 2 && failures[0].err == ECONNREFUSED
          && failures[1].err == ECONNREFUSED && failures[0].family == AF_INET,
          "refused: reported in the first pass, in order");
@@ -150,7 +150,7 @@ int main(void)
   close(probe);
   struct tcpconnect bound = { .local = &v4, .localport = lport,
                               .timeout = { 2, 58 }, .failed = failed };
-  fd = tcpconnect_any(&v4, 1, port, &bound);
+  fd = tcpconnect_any(&v4, 1, port, &bound, NULL);
   tap_ok(fd >= 0 && local_port(fd) == lport, "bound to the local port asked for");
   tap_ok(fd >= 0 && !(fcntl(fd, F_GETFL) & O_NONBLOCK), "the socket is blocking again");
   if (fd >= 0) close(fd);
