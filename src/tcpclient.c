@@ -193,27 +193,32 @@ static void socket_ends(int fd, struct tcpenv *t)
   ip_from_sockaddr((struct sockaddr *) &ss, &t->remote, &t->remoteport);
 }
 
+/* What one connection learns: its ends, names and ident info. */
+struct found {
+  struct tcpenv t;
+  char localhost[NAMES_MAX + 1], remotehost[NAMES_MAX + 1];
+  char info[IDENT_INFO_MAX + 1];
+};
+
 /* The connection's environment, gathered in the reference's order:
    local name, (-v line), remote name, remote info. */
-static void gather(int fd, const struct options *o, struct tcpenv *t,
-                   char localhost[NAMES_MAX + 1],
-                   char remotehost[NAMES_MAX + 1],
-                   char info[IDENT_INFO_MAX + 1])
+static void gather(int fd, const struct options *o, struct found *f)
 {
+  struct tcpenv *t = &f->t;
   socket_ends(fd, t);
   t->localhost = o->localname;
-  if (!t->localhost && names_reverse(&t->local, localhost))
-    t->localhost = localhost;
+  if (!t->localhost && names_reverse(&t->local, f->localhost))
+    t->localhost = f->localhost;
   if (o->verbosity >= 2) report_connected(&t->remote, t->remoteport);
   t->remotehost = 0;
-  if (o->remotehost && names_reverse(&t->remote, remotehost))
-    t->remotehost = remotehost;
+  if (o->remotehost && names_reverse(&t->remote, f->remotehost))
+    t->remotehost = f->remotehost;
   t->remoteinfo = 0;
   if (o->remoteinfo
       && ident_lookup(&t->local, t->localport, &t->remote, t->remoteport,
                       o->infotimeout,
-                      info))
-    t->remoteinfo = info;
+                      f->info))
+    t->remoteinfo = f->info;
 }
 
 static void setup_descriptors(int fd)
@@ -268,13 +273,11 @@ int main(int argc, char **argv)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
 
-  struct tcpenv t;
-  static char localhost[NAMES_MAX + 1], remotehost[NAMES_MAX + 1];
-  static char info[IDENT_INFO_MAX + 1];
-  gather(fd, &o, &t, localhost, remotehost, info);
+  struct found f;
+  gather(fd, &o, &f);
   struct envb e;
   envb_init(&e, environ);
-  char **env = tcpenv_apply(&e, &t) < 0 ? 0 : envb_vec(&e);
+  char **env = tcpenv_apply(&e, &f.t) < 0 ? 0 : envb_vec(&e);
   if (!env) msg_fatal(111, "out of memory");
   setup_descriptors(fd);
   signal(SIGPIPE, SIG_DFL);
