@@ -10,5 +10,5 @@ int main(int argc, char **argv)
   if (argc < 3) msg_usage(USAGE);
   extern char **environ;
   pathexec_run(argv[1], argv + 2, environ);
-  msg_fatal_sys("unable to run ", argv[1], (char *) 0);
+  msg_fatal_sys("unable to run ", argv[1]);
 }

@@ -23,5 +23,7 @@ int main(int argc, char **argv)
   if (argc < 2) msg_usage(USAGE);
   struct fixer f = { { 0, 0 } };
   struct relay_hooks h = { fix_packet, 0, &f };
-  relay_run(argv + 1, &h);
+  enum relay_failure why;
+  relay_run(argv + 1, &h, &why);
+  msg_fatal_sys(relay_failure_text(why), why == RELAY_EXEC ? argv[1] : "");
 }

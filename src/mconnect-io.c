@@ -22,7 +22,7 @@ int main(void)
   msg_setprog("mconnect-io");
   signal(SIGPIPE, SIG_IGN);
   pid_t pid = fork();
-  if (pid < 0) msg_fatal_sys("unable to fork", (char *) 0);
+  if (pid < 0) msg_fatal_sys("unable to fork");
   if (pid == 0) {
     copy_filtered(0, 7, add, 0, 0, COPY_IGNORE_WRITE_ERRORS);
     _exit(0);

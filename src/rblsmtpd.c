@@ -18,11 +18,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "addr.h"
+#include "clock.h"
 #include "dnsbl.h"
+#include "fd.h"
+#include "logline.h"
 #include "msg.h"
+#include "num.h"
 #include "opts.h"
 #include "pathexec.h"
-#include "sock.h"
 
 #define USAGE "rblsmtpd [ -b ] [ -R ] [ -t timeout ] [ -r base ] [ -a base ] smtpd [ arg ... ]"
 #define LOOKUP_ERROR "temporary RBL lookup error"
@@ -32,49 +35,40 @@
 enum decision { UNDECIDED, ACCEPT, BLOCK_TEMPORARY, BLOCK_PERMANENT };
 enum lookup { FAILED = -1, ABSENT = 0, PRESENT = 1 };
 
-static enum decision decision = UNDECIDED;
-static struct dnsbl_text text;     /* the message when blocking */
-static int must_not_bounce;        /* a lookup failed: 451, never 553 */
-static int rbl_bounces;            /* -b */
-static int fail_closed;            /* -c */
-static unsigned long dialogue_seconds = 60;  /* -t */
-static const char *remote_ip;
+/* Everything rblsmtpd knows, passed down from main. */
+struct rbl {
+  enum decision decision;
+  struct dnsbl_text text;        /* the message when blocking */
+  int must_not_bounce;           /* a lookup failed: 451, never 553 */
+  int rbl_bounces;               /* -b */
+  int fail_closed;               /* -c */
+  unsigned long dialogue_seconds;  /* -t */
+  const char *remote_ip;         /* $TCPREMOTEIP */
+  struct __res_state resolver;
+  int resolver_state;            /* 0 untouched, 1 ready, -1 broken */
+  long long started_ms;
+  long long budget_ms;           /* -T; 0: unbounded */
+  unsigned char answer[65536];
+};
 
 /* ---- numbers ---- */
 
-/* Leading decimal digits, saturating; anything else ends it (0.88's
-   scan_ulong: "abc" is 0). */
-static unsigned long scan_seconds(const char *s)
-{
-  unsigned long n = 0;
-  for (; *s >= '0' && *s <= '9'; s++) {
-    unsigned d = (unsigned) (*s - '0');
-    n = n > (ULONG_MAX - d) / 10 ? ULONG_MAX : n * 10 + d;
-  }
-  return n;
-}
-
 /* -T: seconds for all lookups together, 0 for no bound but the
-   resolver's own; a day at most. */
+   resolver's own; the library's longest timeout at most. */
 static long long budget_from(const char *s)
 {
-  unsigned long n = scan_seconds(s);
-  return (long long) (n > 86400 ? 86400 : n) * 1000;
+  return (long long) clock_cap(scan_leading_sat(s)) * 1000;
 }
 
-static void set_text(const char *s, size_t len)
+static void set_text(struct rbl *st, const char *s, size_t len)
 {
-  if (len > sizeof text.s) len = sizeof text.s;
-  memcpy(text.s, s, len);
-  text.len = len;
+  if (len > sizeof st->text.s) len = sizeof st->text.s;
+  memcpy(st->text.s, s, len);
+  st->text.len = len;
 }
 
 /* ---- the resolver ---- */
 
-static struct __res_state resolver;
-static int resolver_state;         /* 0 untouched, 1 ready, -1 broken */
-static long long started_ms;
-static long long budget_ms = LOOKUP_BUDGET * 1000LL;  /* 0: unbounded */
 
 /* Adds the IPv4 address s (length len) to the server list. */
 static void add_server(const char *s, size_t len, struct sockaddr_in *list,
@@ -94,7 +88,7 @@ static void add_server(const char *s, size_t len, struct sockaddr_in *list,
 /* $DNSCACHEIP: IPv4 addresses separated by white space, commas, or dots
    as djbdns reads them ("10.0.0.1.10.0.0.2": every fourth dot ends one);
    they replace the servers of /etc/resolv.conf. */
-static void use_dnscacheip(void)
+static void use_dnscacheip(struct rbl *st)
 {
   const char *s = getenv("DNSCACHEIP");
   struct sockaddr_in list[MAXNS];
@@ -108,34 +102,34 @@ static void use_dnscacheip(void)
     s += strspn(s, " \t\n,");
   }
   if (!n) return;
-  memcpy(resolver.nsaddr_list, list, sizeof list[0] * (size_t) n);
-  resolver.nscount = n;
+  memcpy(st->resolver.nsaddr_list, list, sizeof list[0] * (size_t) n);
+  st->resolver.nscount = n;
 }
 
-static int resolver_open(void)
+static int resolver_open(struct rbl *st)
 {
-  if (resolver_state) return resolver_state;
-  resolver_state = res_ninit(&resolver) == 0 ? 1 : -1;
-  if (resolver_state == 1) use_dnscacheip();
-  return resolver_state;
+  if (st->resolver_state) return st->resolver_state;
+  st->resolver_state = res_ninit(&st->resolver) == 0 ? 1 : -1;
+  if (st->resolver_state == 1) use_dnscacheip(st);
+  return st->resolver_state;
 }
 
-static void resolver_close(void)
+static void resolver_close(struct rbl *st)
 {
-  if (resolver_state == 1) res_nclose(&resolver);
-  resolver_state = 0;
+  if (st->resolver_state == 1) res_nclose(&st->resolver);
+  st->resolver_state = 0;
 }
 
 /* Fit the resolver's tries into what is left of the budget: with one
    try per server, each server gets retrans seconds. */
-static void fit_tries(long long remaining_ms)
+static void fit_tries(struct rbl *st, long long remaining_ms)
 {
-  long long worst = (long long) resolver.retrans * resolver.nscount;
-  for (int k = 1; k < resolver.retry; k++) worst += (long long) resolver.retrans << k;
+  long long worst = (long long) st->resolver.retrans * st->resolver.nscount;
+  for (int k = 1; k < st->resolver.retry; k++) worst += (long long) st->resolver.retrans << k;
   if (worst * 1000 <= remaining_ms) return;
-  int per_server = (int) (remaining_ms / 1000 / resolver.nscount);
-  resolver.retry = 1;
-  resolver.retrans = per_server > 0 ? per_server : 1;
+  int per_server = (int) (remaining_ms / 1000 / st->resolver.nscount);
+  st->resolver.retry = 1;
+  st->resolver.retrans = per_server > 0 ? per_server : 1;
 }
 
 /* Reads fd to its end into buf (at most size bytes) before deadline
@@ -145,16 +139,8 @@ static ssize_t read_to_end(int fd, unsigned char *buf, size_t size,
 {
   size_t len = 0;
   while (len < size) {
-    int wait = -1;
-    if (deadline) {
-      long long left = deadline - clock_ms();
-      if (left <= 0) return -1;
-      wait = (int) left;
-    }
-    struct pollfd p = { .fd = fd, .events = POLLIN };
-    int r = poll(&p, 1, wait);
-    if (r < 0 && errno != EINTR) return -1;
-    if (r <= 0) continue;
+    if (clock_wait_fd(fd, POLLIN, deadline ? deadline : CLOCK_FOREVER)
+        != CLOCK_WAIT_READY) return -1;
     ssize_t n = read(fd, buf + len, size - len);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return -1;
@@ -168,7 +154,7 @@ static ssize_t read_to_end(int fd, unsigned char *buf, size_t size,
    the resolver (its TCP fallback has no timeout at all) can outlast the
    budget.  The child writes the answer to a pipe and exits with 0, or
    with 1 + h_errno when there is none. */
-static enum lookup query_in_child(const char *name, int type,
+static enum lookup query_in_child(struct rbl *st, const char *name, int type,
                                   unsigned char *ans, size_t *len,
                                   long long deadline)
 {
@@ -182,8 +168,8 @@ static enum lookup query_in_child(const char *name, int type,
   }
   if (pid == 0) {
     close(fd[0]);
-    int n = res_nquery(&resolver, name, C_IN, type, ans, (int) *len);
-    if (n < 0) _exit(1 + resolver.res_h_errno);
+    int n = res_nquery(&st->resolver, name, C_IN, type, ans, (int) *len);
+    if (n < 0) _exit(1 + st->resolver.res_h_errno);
     _exit(write_all(fd[1], ans, (size_t) n < *len ? (size_t) n : *len) < 0);
   }
   close(fd[1]);
@@ -203,87 +189,86 @@ static enum lookup query_in_child(const char *name, int type,
 /* Asks for records of type under the name listing the client.  PRESENT
    with the answer in ans[*len], ABSENT for NXDOMAIN or no records,
    FAILED for everything else (SERVFAIL, silence, out of time). */
-static enum lookup query(const char *base, int type, unsigned char *ans,
+static enum lookup query(struct rbl *st, const char *base, int type, unsigned char *ans,
                          size_t *len)
 {
   char name[DNSBL_NAME_MAX];
-  if (!dnsbl_name(remote_ip, base, name)) return FAILED;
-  if (resolver_open() < 0) return FAILED;
+  if (!dnsbl_name(st->remote_ip, base, name)) return FAILED;
+  if (resolver_open(st) < 0) return FAILED;
   long long deadline = 0;
-  if (budget_ms) {
-    deadline = started_ms + budget_ms;
+  if (st->budget_ms) {
+    deadline = st->started_ms + st->budget_ms;
     long long remaining = deadline - clock_ms();
     if (remaining < 1000) return FAILED;
-    fit_tries(remaining);
+    fit_tries(st, remaining);
   }
-  return query_in_child(name, type, ans, len, deadline);
+  return query_in_child(st, name, type, ans, len, deadline);
 }
 
-static unsigned char answer[65536];
-
-static enum lookup lookup_txt(const char *base, struct dnsbl_text *txt)
+static enum lookup lookup_txt(struct rbl *st, const char *base,
+                              struct dnsbl_text *txt)
 {
-  size_t len = sizeof answer;
-  enum lookup r = query(base, T_TXT, answer, &len);
+  size_t len = sizeof st->answer;
+  enum lookup r = query(st, base, T_TXT, st->answer, &len);
   txt->len = 0;
   if (r != PRESENT) return r;
-  if (dnsbl_answer_txt(answer, len, txt) < 0) return FAILED;
+  if (dnsbl_answer_txt(st->answer, len, txt) < 0) return FAILED;
   return txt->len ? PRESENT : ABSENT;
 }
 
-static enum lookup lookup_a(const char *base)
+static enum lookup lookup_a(struct rbl *st, const char *base)
 {
-  size_t len = sizeof answer;
-  enum lookup r = query(base, T_A, answer, &len);
+  size_t len = sizeof st->answer;
+  enum lookup r = query(st, base, T_A, st->answer, &len);
   if (r != PRESENT) return r;
-  int found = dnsbl_answer_has_a(answer, len);
+  int found = dnsbl_answer_has_a(st->answer, len);
   return found < 0 ? FAILED : found ? PRESENT : ABSENT;
 }
 
 /* ---- decisions, in the order of the options ---- */
 
-static void decide_from_environment(void)
+static void decide_from_environment(struct rbl *st)
 {
   const char *x = getenv("RBLSMTPD");
   if (!x) return;
   if (!*x) {
-    decision = ACCEPT;
+    st->decision = ACCEPT;
   } else if (*x == '-') {
-    set_text(x + 1, strlen(x + 1));
-    decision = BLOCK_PERMANENT;
+    set_text(st, x + 1, strlen(x + 1));
+    st->decision = BLOCK_PERMANENT;
   } else {
-    set_text(x, strlen(x));
-    decision = BLOCK_TEMPORARY;
+    set_text(st, x, strlen(x));
+    st->decision = BLOCK_TEMPORARY;
   }
 }
 
 /* -r: a TXT record lists the client; its text is the message. */
-static void rbl(const char *base)
+static void rbl(struct rbl *st, const char *base)
 {
-  if (decision != UNDECIDED) return;
-  enum lookup r = lookup_txt(base, &text);
+  if (st->decision != UNDECIDED) return;
+  enum lookup r = lookup_txt(st, base, &st->text);
   if (r == FAILED) {
-    must_not_bounce = 1;
-    if (fail_closed) {
-      set_text(LOOKUP_ERROR, strlen(LOOKUP_ERROR));
-      decision = BLOCK_TEMPORARY;
+    st->must_not_bounce = 1;
+    if (st->fail_closed) {
+      set_text(st, LOOKUP_ERROR, strlen(LOOKUP_ERROR));
+      st->decision = BLOCK_TEMPORARY;
     }
     return;
   }
-  if (r == PRESENT) decision = rbl_bounces ? BLOCK_PERMANENT : BLOCK_TEMPORARY;
+  if (r == PRESENT) st->decision = st->rbl_bounces ? BLOCK_PERMANENT : BLOCK_TEMPORARY;
 }
 
 /* -a: an A record anti-lists the client. */
-static void antirbl(const char *base)
+static void antirbl(struct rbl *st, const char *base)
 {
-  if (decision != UNDECIDED) return;
-  enum lookup r = lookup_a(base);
+  if (st->decision != UNDECIDED) return;
+  enum lookup r = lookup_a(st, base);
   if (r == FAILED) {
-    must_not_bounce = 1;
-    if (!fail_closed) decision = ACCEPT;
+    st->must_not_bounce = 1;
+    if (!st->fail_closed) st->decision = ACCEPT;
     return;
   }
-  if (r == PRESENT) decision = ACCEPT;
+  if (r == PRESENT) st->decision = ACCEPT;
 }
 
 /* ---- the SMTP conversation of a blocked client ---- */
@@ -341,40 +326,40 @@ static void answer_line(const struct verb *v, const char *reply, size_t len)
   say(reply, len);
 }
 
-static unsigned alarm_seconds(unsigned long s)
-{
-  return s > INT_MAX ? INT_MAX : (unsigned) s;
-}
-
 /* "rblsmtpd: IP pid PID: 451 text", as 0.88 logs it (the address made
    printable, in case it is not one). */
-static void log_block(const char *reply)
+static void log_block(const struct rbl *st, const char *reply)
 {
-  char ip[256], pid[21];
-  size_t len = strnlen(remote_ip, sizeof ip - 1);
-  memcpy(ip, remote_ip, len);
-  ip[len] = 0;
+  char ip[255];
+  size_t len = strnlen(st->remote_ip, sizeof ip);
+  memcpy(ip, st->remote_ip, len);
   dnsbl_sanitise(ip, len);
-  fmt_ulong(pid, (unsigned long) getpid());
-  msg_line(ip, " pid ", pid, ": ", reply, NULL);
+  struct logline l;
+  logline_start(&l, "rblsmtpd: ");
+  logline_add(&l, ip, len);
+  logline_str(&l, " pid ");
+  logline_num(&l, (unsigned long) getpid());
+  logline_str(&l, ": ");
+  logline_str(&l, reply);
+  logline_write(&l, 2);
 }
 
 /* Logs, then refuses everything until QUIT, end of input or -t seconds. */
-_Noreturn static void block(void)
+_Noreturn static void block(const struct rbl *st)
 {
   char reply[DNSBL_REPLY_MAX + 3];
-  int permanent = decision == BLOCK_PERMANENT && !must_not_bounce;
-  size_t len = dnsbl_reply(permanent, text.s, text.len, reply);
-  log_block(reply);
+  int permanent = st->decision == BLOCK_PERMANENT && !st->must_not_bounce;
+  size_t len = dnsbl_reply(permanent, st->text.s, st->text.len, reply);
+  log_block(st, reply);
   memcpy(reply + len, "\r\n", 3);
   len += 2;
 
-  if (!dialogue_seconds) {
+  if (!st->dialogue_seconds) {
     say(reply, len);
     _exit(0);
   }
   signal(SIGALRM, drop);
-  alarm(alarm_seconds(dialogue_seconds));
+  alarm((unsigned) clock_cap(st->dialogue_seconds));
   SAYS("220 rblsmtpd.local\r\n");
   struct verb v = { .len = 0 };
   for (;;) {
@@ -397,31 +382,36 @@ _Noreturn static void block(void)
 
 int main(int argc, char **argv)
 {
+  static struct rbl state;   /* static: it holds a 64 KB answer buffer */
+  struct rbl *st = &state;
+  st->decision = UNDECIDED;
+  st->dialogue_seconds = 60;
+  st->budget_ms = LOOKUP_BUDGET * 1000LL;
   msg_setprog("rblsmtpd");
-  started_ms = clock_ms();
-  remote_ip = getenv("TCPREMOTEIP");
-  if (!remote_ip) remote_ip = "";
-  decide_from_environment();
+  st->started_ms = clock_ms();
+  st->remote_ip = getenv("TCPREMOTEIP");
+  if (!st->remote_ip) st->remote_ip = "";
+  decide_from_environment(st);
 
   int opt;
   while ((opt = opts_next(argc, argv, "bBcCt:T:r:a:")) != -1) {
     switch (opt) {
-    case 'b': rbl_bounces = 1; break;
-    case 'B': rbl_bounces = 0; break;
-    case 'c': fail_closed = 1; break;
-    case 'C': fail_closed = 0; break;
-    case 't': dialogue_seconds = scan_seconds(optarg); break;
-    case 'T': budget_ms = budget_from(optarg); break;
-    case 'r': rbl(optarg); break;
-    case 'a': antirbl(optarg); break;
+    case 'b': st->rbl_bounces = 1; break;
+    case 'B': st->rbl_bounces = 0; break;
+    case 'c': st->fail_closed = 1; break;
+    case 'C': st->fail_closed = 0; break;
+    case 't': st->dialogue_seconds = scan_leading_sat(optarg); break;
+    case 'T': st->budget_ms = budget_from(optarg); break;
+    case 'r': rbl(st, optarg); break;
+    case 'a': antirbl(st, optarg); break;
     default: msg_usage(USAGE);
     }
   }
   argv += optind;
   if (!*argv) msg_usage(USAGE);
-  resolver_close();
+  resolver_close(st);
 
-  if (decision == BLOCK_TEMPORARY || decision == BLOCK_PERMANENT) block();
+  if (st->decision == BLOCK_TEMPORARY || st->decision == BLOCK_PERMANENT) block(st);
   pathexec(argv);
-  msg_fatal_sys("unable to run ", argv[0], NULL);
+  msg_fatal_sys("unable to run ", argv[0]);
 }

@@ -2,8 +2,9 @@
    fd 2, line by line, tagged with its pid. */
 #include <string.h>
 #include <unistd.h>
-#include "addr.h"
+#include "fd.h"
 #include "msg.h"
+#include "num.h"
 #include "relay.h"
 
 #define USAGE "recordio program [ arg ... ]"
@@ -63,5 +64,7 @@ int main(int argc, char **argv)
   /* The program keeps this process's pid: the relay is the child. */
   rec.pidlen = fmt_ulong(rec.pid, (unsigned long) getpid());
   struct relay_hooks h = { record_packet, record_eof, &rec };
-  relay_run(argv + 1, &h);
+  enum relay_failure why;
+  relay_run(argv + 1, &h, &why);
+  msg_fatal_sys(relay_failure_text(why), why == RELAY_EXEC ? argv[1] : "");
 }

@@ -15,9 +15,12 @@
 #include "port.h"
 #include "env.h"
 #include "errtext.h"
+#include "fd.h"
 #include "ident.h"
+#include "logline.h"
 #include "msg.h"
 #include "names.h"
+#include "num.h"
 #include "opts.h"
 #include "pathexec.h"
 #include "tcpconnect.h"
@@ -41,26 +44,12 @@ struct options {
   unsigned scope;           /* -I ifname: for link-local addresses */
 };
 
-/* The reference's number scanning: leading digits, the rest ignored. */
-static unsigned long scan_ulong(const char *s, size_t *used)
-{
-  unsigned long v = 0;
-  size_t i = 0;
-  for (; s[i] >= '0' && s[i] <= '9'; i++) {
-    unsigned long d = (unsigned long) (s[i] - '0');
-    v = v > (ULONG_MAX - d) / 10 ? ULONG_MAX : v * 10 + d;
-  }
-  if (used) *used = i;
-  return v;
-}
-
 /* -T x+y; "-T x" means x+0. */
 static void parse_conntimeout(const char *s, unsigned long t[2])
 {
-  size_t n;
-  t[0] = scan_ulong(s, &n);
+  size_t n = scan_ulong_sat(s, &t[0]);
   if (s[n] == '+') n++;
-  t[1] = scan_ulong(s + n, 0);
+  t[1] = scan_leading_sat(s + n);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -80,7 +69,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     case 'r': o->remoteinfo = 1; break;
     case 'R': o->remoteinfo = 0; break;
     case 'l': o->localname = optarg; break;
-    case 't': o->infotimeout = scan_ulong(optarg, 0); break;
+    case 't': o->infotimeout = scan_leading_sat(optarg); break;
     case 'T': parse_conntimeout(optarg, o->conntimeout); break;
     case 'i':
       if (ip_parse(optarg, &o->localip) < 0) msg_usage(USAGE);
@@ -88,7 +77,7 @@ static int parse_options(int argc, char **argv, struct options *o)
       break;
     case 'p':
       /* As the reference: the number modulo 65536, junk ignored. */
-      o->localport = (unsigned) (scan_ulong(optarg, 0) & 0xffff);
+      o->localport = (unsigned) (scan_leading_sat(optarg) & 0xffff);
       break;
     case 'I':
       o->scope = if_nametoindex(optarg);
@@ -113,12 +102,11 @@ static void scope_link_local(struct ip_addr *ip, unsigned scope)
 static _Noreturn void resolve_failed(const char *host, int eai)
 {
   if (eai == EAI_NONAME || eai == EAI_NODATA || eai == EAI_ADDRFAMILY)
-    msg_fatal(111, "no IP address for ", host, (char *) 0);
+    msg_fatal(111, "no IP address for ", host);
   if (eai == EAI_MEMORY) errno = ENOMEM;
   else if (eai == EAI_AGAIN) errno = EAGAIN;
   else if (eai != EAI_SYSTEM) errno = EIO;
-  msg_fatal_sys("temporarily unable to figure out IP address for ", host,
-                (char *) 0);
+  msg_fatal_sys("temporarily unable to figure out IP address for ", host);
 }
 
 static size_t resolve_name(const char *host, int family,
@@ -138,7 +126,7 @@ static size_t resolve_name(const char *host, int family,
     if (!seen) n++;
   }
   freeaddrinfo(res);
-  if (!n) msg_fatal(111, "no IP address for ", host, (char *) 0);
+  if (!n) msg_fatal(111, "no IP address for ", host);
   return n;
 }
 
@@ -153,7 +141,7 @@ static size_t resolve(const char *host, const struct options *o,
     else ip_set_v4(&addrs[0], 127, 0, 0, 1);
   } else if (ip_parse(host, &addrs[0]) == 0) {
     if (o->family != AF_UNSPEC && addrs[0].family != o->family)
-      msg_fatal(111, "no IP address for ", host, (char *) 0);
+      msg_fatal(111, "no IP address for ", host);
   } else {
     n = resolve_name(host, o->family, addrs, max);
   }
@@ -161,42 +149,35 @@ static size_t resolve(const char *host, const struct options *o,
   return n;
 }
 
-/* An address in a message: IPv6 in brackets, as in tcpserver's lines. */
-static size_t format_for_log(const struct ip_addr *ip, char *buf)
+/* "tcpclient: WHAT IP port PORT", the address as in tcpserver's lines
+   (IPv6 in brackets) with its interface. */
+static void address_line(struct logline *l, const char *what,
+                         const struct ip_addr *ip, unsigned port)
 {
-  if (ip->family != AF_INET6) return ip_format(ip, buf);
-  char inner[IP_FMT_SIZE], scope[IP_FMT_SIZE];
-  size_t n = ip_format(ip, inner);
-  size_t s = ip_scope_name(ip, scope);
-  size_t len = 0;
-  buf[len++] = '[';
-  memcpy(buf + len, inner, n);
-  len += n;
-  if (s && len + 1 + s + 2 <= 2 * IP_FMT_SIZE) {
-    buf[len++] = '%';
-    memcpy(buf + len, scope, s);
-    len += s;
-  }
-  buf[len++] = ']';
-  buf[len] = 0;
-  return len;
+  logline_start(l, "tcpclient: ");
+  logline_str(l, what);
+  logline_ip_scope(l, ip);
+  logline_str(l, " port ");
+  logline_num(l, port);
 }
 
-static void report_failure(const struct ip_addr *ip, unsigned port, int err)
+static void report_failure(void *ctx, const struct ip_addr *ip,
+                           unsigned port, int err)
 {
-  char ipbuf[2 * IP_FMT_SIZE], portbuf[24];
-  format_for_log(ip, ipbuf);
-  portbuf[fmt_ulong(portbuf, port)] = 0;
-  msg_line("unable to connect to ", ipbuf, " port ", portbuf, ": ",
-           errtext(err), (char *) 0);
+  const struct options *o = ctx;
+  struct logline l;
+  if (!o->verbosity) return;
+  address_line(&l, "unable to connect to ", ip, port);
+  logline_str(&l, ": ");
+  logline_str(&l, errtext(err));
+  logline_write(&l, 2);
 }
 
 static void report_connected(const struct ip_addr *ip, unsigned port)
 {
-  char ipbuf[2 * IP_FMT_SIZE], portbuf[24];
-  format_for_log(ip, ipbuf);
-  portbuf[fmt_ulong(portbuf, port)] = 0;
-  msg_line("connected to ", ipbuf, " port ", portbuf, (char *) 0);
+  struct logline l;
+  address_line(&l, "connected to ", ip, port);
+  logline_write(&l, 2);
 }
 
 static void socket_ends(int fd, struct tcpenv *t)
@@ -204,44 +185,49 @@ static void socket_ends(int fd, struct tcpenv *t)
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
   if (getsockname(fd, (struct sockaddr *) &ss, &len) < 0)
-    msg_fatal_sys("unable to get local address", (char *) 0);
+    msg_fatal_sys("unable to get local address");
   ip_from_sockaddr((struct sockaddr *) &ss, &t->local, &t->localport);
   len = sizeof ss;
   if (getpeername(fd, (struct sockaddr *) &ss, &len) < 0)
-    msg_fatal_sys("unable to get remote address", (char *) 0);
+    msg_fatal_sys("unable to get remote address");
   ip_from_sockaddr((struct sockaddr *) &ss, &t->remote, &t->remoteport);
 }
 
+/* What one connection learns: its ends, names and ident info. */
+struct found {
+  struct tcpenv t;
+  char localhost[NAMES_MAX + 1], remotehost[NAMES_MAX + 1];
+  char info[IDENT_INFO_MAX + 1];
+};
+
 /* The connection's environment, gathered in the reference's order:
    local name, (-v line), remote name, remote info. */
-static void gather(int fd, const struct options *o, struct tcpenv *t,
-                   char localhost[NAMES_MAX + 1],
-                   char remotehost[NAMES_MAX + 1],
-                   char info[IDENT_INFO_MAX + 1])
+static void gather(int fd, const struct options *o, struct found *f)
 {
+  struct tcpenv *t = &f->t;
   socket_ends(fd, t);
   t->localhost = o->localname;
-  if (!t->localhost && names_reverse(&t->local, localhost))
-    t->localhost = localhost;
+  if (!t->localhost && names_reverse(&t->local, f->localhost))
+    t->localhost = f->localhost;
   if (o->verbosity >= 2) report_connected(&t->remote, t->remoteport);
   t->remotehost = 0;
-  if (o->remotehost && names_reverse(&t->remote, remotehost))
-    t->remotehost = remotehost;
+  if (o->remotehost && names_reverse(&t->remote, f->remotehost))
+    t->remotehost = f->remotehost;
   t->remoteinfo = 0;
   if (o->remoteinfo
       && ident_lookup(&t->local, t->localport, &t->remote, t->remoteport,
-                      o->infotimeout > 3600 ? 3600 : (unsigned) o->infotimeout,
-                      info))
-    t->remoteinfo = info;
+                      o->infotimeout,
+                      f->info))
+    t->remoteinfo = f->info;
 }
 
 static void setup_descriptors(int fd)
 {
   if (dup2(fd, 6) < 0)
-    msg_fatal_sys("unable to set up descriptor 6", (char *) 0);
+    msg_fatal_sys("unable to set up descriptor 6");
   if (fd != 6) close(fd);
   if (dup2(6, 7) < 0)
-    msg_fatal_sys("unable to set up descriptor 7", (char *) 0);
+    msg_fatal_sys("unable to set up descriptor 7");
 }
 
 int main(int argc, char **argv)
@@ -267,33 +253,34 @@ int main(int argc, char **argv)
   if (!*prog) msg_usage(USAGE);
   unsigned port;
   if (port_parse(service, &port) < 0)
-    msg_fatal(111, "unable to figure out port number for ", service,
-              (char *) 0);
+    msg_fatal(111, "unable to figure out port number for ", service);
 
   struct ip_addr addrs[TCPCONNECT_MAX];
   size_t n = resolve(host, &o, addrs, TCPCONNECT_MAX);
   struct tcpconnect c = {
     .local = o.havelocalip ? &o.localip : 0, .localport = o.localport,
     .timeout = { o.conntimeout[0], o.conntimeout[1] },
-    .failed = report_failure,
+    .failed = report_failure, .ctx = &o,
   };
-  int fd = tcpconnect_any(addrs, n, port, &c);
+  enum tcpconnect_failure why;
+  int fd = tcpconnect_any(addrs, n, port, &c, &why);
+  if (fd < 0 && why == TCPCONNECT_SOCKET)
+    msg_fatal_sys("unable to create socket");
+  if (fd < 0 && why == TCPCONNECT_BIND) msg_fatal_sys("unable to bind socket");
   if (fd < 0) _exit(111);
   if (!o.delay) {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
 
-  struct tcpenv t;
-  static char localhost[NAMES_MAX + 1], remotehost[NAMES_MAX + 1];
-  static char info[IDENT_INFO_MAX + 1];
-  gather(fd, &o, &t, localhost, remotehost, info);
+  struct found f;
+  gather(fd, &o, &f);
   struct envb e;
   envb_init(&e, environ);
-  char **env = tcpenv_apply(&e, &t) < 0 ? 0 : envb_vec(&e);
-  if (!env) msg_fatal(111, "out of memory", (char *) 0);
+  char **env = tcpenv_apply(&e, &f.t) < 0 ? 0 : envb_vec(&e);
+  if (!env) msg_fatal(111, "out of memory");
   setup_descriptors(fd);
   signal(SIGPIPE, SIG_DFL);
   pathexec_run(prog[0], prog, env);
-  msg_fatal_sys("unable to run ", prog[0], (char *) 0);
+  msg_fatal_sys("unable to run ", prog[0]);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cdb.h>
+#include "fd.h"
 #include "msg.h"
 #include "rules.h"
 #include "ruleparse.h"
@@ -16,12 +17,12 @@ static const char *tmpname;
 
 static _Noreturn void die_write(void)
 {
-  msg_fatal_sys("unable to write to ", tmpname, NULL);
+  msg_fatal_sys("unable to write to ", tmpname);
 }
 
 static _Noreturn void die_nomem(void)
 {
-  msg_fatal(111, "out of memory", NULL);
+  msg_fatal(111, "out of memory");
 }
 
 /* The reference prints the line up to its first NUL, at any length. */
@@ -32,7 +33,7 @@ static _Noreturn void die_parse(const char *line, size_t len)
   if (nul) len = (size_t) (nul - line);
   size_t plen = strlen(msg_prog()), n = plen + sizeof head - 1;
   char *buf = malloc(n + len + 1);
-  if (!buf) msg_fatal(100, "unable to parse this line", NULL);
+  if (!buf) msg_fatal(100, "unable to parse this line");
   memcpy(buf, msg_prog(), plen);
   memcpy(buf + plen, head, sizeof head - 1);
   memcpy(buf + n, line, len);
@@ -155,7 +156,7 @@ int main(int argc, char **argv)
   tmpname = argv[2];
 
   int fd = open(tmpname, O_WRONLY | O_NONBLOCK | O_TRUNC | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) msg_fatal_sys("unable to create ", tmpname, NULL);
+  if (fd < 0) msg_fatal_sys("unable to create ", tmpname);
   struct compiler cc = { .data = NULL };
   rules_index_init(&cc.ix);
   if (cdb_make_start(&cc.cm, fd) < 0) die_write();
@@ -166,14 +167,14 @@ int main(int argc, char **argv)
   int r;
   while ((r = next_line(&in, &line, &len)) > 0)
     add_rule(&cc, line, len);
-  if (r < 0) msg_fatal_sys("unable to read input", NULL);
+  if (r < 0) msg_fatal_sys("unable to read input");
 
   add_index(&cc);
   if (cdb_make_finish(&cc.cm) < 0) die_write();
   if (fsync(fd) < 0) die_write();
   if (close(fd) < 0) die_write();
   if (rename(tmpname, cdbname) < 0)
-    msg_fatal_sys("unable to move ", tmpname, " to ", cdbname, NULL);
+    msg_fatal_sys("unable to move ", tmpname, " to ", cdbname);
   free(in.buf);
   free(cc.data);
   free(cc.key);

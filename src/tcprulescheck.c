@@ -50,9 +50,9 @@ int main(int argc, char **argv)
   struct rules_db db;
   struct rules_found f;
   if (rules_db_init(&db, file, rules_keycap(&q)) < 0)
-    msg_fatal(111, "out of memory", NULL);
+    msg_fatal(111, "out of memory");
   int r = rules_db_lookup(&db, &q, &f);
-  if (r < 0) msg_fatal_sys("unable to read ", file, NULL);
+  if (r < 0) msg_fatal_sys("unable to read ", file);
   if (r == 0) fputs("default:\nallow connection\n", stdout);
   else explain(&f);
   fflush(stdout);

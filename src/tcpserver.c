@@ -34,14 +34,16 @@
 #include "port.h"
 #include "env.h"
 #include "errtext.h"
+#include "fd.h"
 #include "ident.h"
-#include "logfield.h"
+#include "logline.h"
 #include "msg.h"
 #include "names.h"
+#include "num.h"
 #include "opts.h"
 #include "pathexec.h"
 #include "rules.h"
-#include "sock.h"
+#include "clock.h"
 #include "tcpenv.h"
 
 #define USAGE "tcpserver [ -1UXpPhHrRoOdDqQv ] [ -c limit ] [ -x rules.cdb ] " \
@@ -57,9 +59,6 @@
 #define ACCEPT_BURST 16
 /* Pids cannot go beyond this (Linux's PID_MAX_LIMIT), nor can children. */
 #define CHILDREN_MAX (1ul << 22)
-
-/* Seconds; more would overflow the millisecond arithmetic. */
-#define IDENT_TIMEOUT_MAX 1000000ul
 
 extern char **environ;
 
@@ -84,19 +83,7 @@ static struct {
   .remotehost = 1, .remoteinfo = 1, .killopts = 1,
 };
 
-/* ---- messages, silenced by -q as in 0.88 ---- */
-
-static void quiet_exit(int code)
-{
-  if (!opt.verbosity) _exit(code);
-}
-
-/* As in 0.88, -q silences messages from the end of the options on. */
-static _Noreturn void usage(void)
-{
-  quiet_exit(100);
-  msg_usage(USAGE);
-}
+/* ---- messages ---- */
 
 /* The reference's per-connection warning; the caller then ends the
    child with 111. */
@@ -104,81 +91,23 @@ static void drop(const char *what, const char *arg, int err)
 {
   if (!opt.verbosity) return;
   if (err)
-    msg_warn("dropping connection, ", what, arg, ": ", errtext(err),
-             (const char *) 0);
+    msg_warn("dropping connection, ", what, arg, ": ", errtext(err));
   else
-    msg_warn("dropping connection, ", what, arg, (const char *) 0);
-}
-
-/* A log line built in place and written at once (multilog never sees
-   two lines mixed). */
-struct line { char buf[1024]; size_t len; };
-
-static void line_add(struct line *l, const char *s, size_t n)
-{
-  if (n > sizeof l->buf - 1 - l->len) n = sizeof l->buf - 1 - l->len;
-  memcpy(l->buf + l->len, s, n);
-  l->len += n;
-}
-
-static void line_str(struct line *l, const char *s)
-{
-  line_add(l, s, strlen(s));
-}
-
-static void line_num(struct line *l, unsigned long n)
-{
-  char buf[24];
-  line_add(l, buf, fmt_ulong(buf, n));
-}
-
-/* IPv6 in brackets, so that the colon-separated fields stay clear. */
-static void line_ip(struct line *l, const struct ip_addr *ip)
-{
-  char buf[IP_FMT_SIZE];
-  size_t n = ip_format(ip, buf);
-  if (ip->family == AF_INET6) line_add(l, "[", 1);
-  line_add(l, buf, n);
-  if (ip->family == AF_INET6) line_add(l, "]", 1);
-}
-
-static void line_field(struct line *l, const char *s)
-{
-  char buf[LOGFIELD_MAX];
-  line_add(l, buf, logfield_put(buf, s));
-}
-
-static void line_write(struct line *l)
-{
-  l->buf[l->len++] = '\n';
-  write_all(2, l->buf, l->len);
+    msg_warn("dropping connection, ", what, arg);
 }
 
 /* ---- options ---- */
 
-/* 0.88 reads numbers with scan_ulong: leading digits, 0 when none. */
-static unsigned long leading_number(const char *s)
-{
-  unsigned long n = 0;
-  for (; *s >= '0' && *s <= '9'; s++) {
-    unsigned d = (unsigned) (*s - '0');
-    if (n > (ULONG_MAX - d) / 10) return ULONG_MAX;
-    n = n * 10 + d;
-  }
-  return n;
-}
-
 static unsigned long env_number(const char *name)
 {
   const char *s = getenv(name);
-  return s ? leading_number(s) : 0;
+  return s ? scan_leading_sat(s) : 0;
 }
 
 /* Seconds, as milliseconds that cannot overflow. */
-#define SECONDS_MAX 1000000ul
 static unsigned long seconds_ms(unsigned long secs)
 {
-  return (secs > SECONDS_MAX ? SECONDS_MAX : secs) * 1000;
+  return clock_cap(secs) * 1000;
 }
 
 /* -G x[+y]: x seconds for the children to finish, then TERM, then y more
@@ -186,8 +115,8 @@ static unsigned long seconds_ms(unsigned long secs)
 static void parse_drain(const char *s)
 {
   const char *plus = strchr(s, '+');
-  opt.drain_ms = seconds_ms(leading_number(s));
-  opt.kill_ms = seconds_ms(plus ? leading_number(plus + 1) : 5);
+  opt.drain_ms = seconds_ms(scan_leading_sat(s));
+  opt.kill_ms = seconds_ms(plus ? scan_leading_sat(plus + 1) : 5);
   if (!opt.drain_ms) opt.drain_ms = 1;   /* -G 0: TERM the children at once */
 }
 
@@ -196,8 +125,8 @@ static void parse_options(int argc, char **argv)
   int c;
   while ((c = opts_next(argc, argv, OPTIONS)) != -1) {
     switch (c) {
-      case 'b': opt.backlog = leading_number(optarg); break;
-      case 'c': opt.limit = leading_number(optarg); break;
+      case 'b': opt.backlog = scan_leading_sat(optarg); break;
+      case 'c': opt.limit = scan_leading_sat(optarg); break;
       case 'X': opt.rules_optional = 1; break;
       case 'x': opt.rules = optarg; break;
       case 'B': opt.banner = optarg; break;
@@ -213,10 +142,10 @@ static void parse_options(int argc, char **argv)
       case 'H': opt.remotehost = 0; break;
       case 'r': opt.remoteinfo = 1; break;
       case 'R': opt.remoteinfo = 0; break;
-      case 't': opt.timeout = leading_number(optarg); break;
+      case 't': opt.timeout = scan_leading_sat(optarg); break;
       case 'U': opt.uid = env_number("UID"); opt.gid = env_number("GID"); break;
-      case 'u': opt.uid = leading_number(optarg); break;
-      case 'g': opt.gid = leading_number(optarg); break;
+      case 'u': opt.uid = scan_leading_sat(optarg); break;
+      case 'g': opt.gid = scan_leading_sat(optarg); break;
       case '1': opt.printport = 1; break;
       case 'o': opt.killopts = 0; break;
       case 'O': opt.killopts = 1; break;
@@ -228,23 +157,13 @@ static void parse_options(int argc, char **argv)
       default: msg_usage(USAGE);   /* -q is not in force yet */
     }
   }
-  if (argc - optind < 3) usage();
+  /* As in 0.88, -q silences messages from the end of the options on. */
+  if (!opt.verbosity) msg_quiet(1);
+  if (argc - optind < 3) msg_usage(USAGE);
   if (opt.banner) opt.bannerlen = strlen(opt.banner);
 }
 
 /* ---- the listening socket ---- */
-
-static void fatal_sys(const char *what, const char *arg)
-{
-  quiet_exit(111);
-  msg_fatal_sys(what, arg, (const char *) 0);
-}
-
-static _Noreturn void fatal(const char *what, const char *arg)
-{
-  quiet_exit(111);
-  msg_fatal(111, what, arg, (const char *) 0);
-}
 
 /* The first address of the wanted family; without -4/-6 an IPv4 address
    is preferred, as 0.88 served IPv4 only. */
@@ -279,14 +198,14 @@ static void resolve_host(const char *host, struct ip_addr *ip)
   int r = getaddrinfo(host, NULL, &hints, &res);
   if (r == EAI_AGAIN) {
     errno = EAGAIN;
-    fatal_sys("temporarily unable to figure out IP address for ", host);
+    msg_fatal_sys("temporarily unable to figure out IP address for ", host);
   }
   if (r == EAI_SYSTEM)
-    fatal_sys("temporarily unable to figure out IP address for ", host);
-  if (r != 0) fatal("no IP address for ", host);
+    msg_fatal_sys("temporarily unable to figure out IP address for ", host);
+  if (r != 0) msg_fatal(111, "no IP address for ", host);
   r = first_address(res, opt.family, ip);
   freeaddrinfo(res);
-  if (r < 0) fatal("no IP address for ", host);
+  if (r < 0) msg_fatal(111, "no IP address for ", host);
 }
 
 /* 0.88 takes digits as a number, cut to 16 bits; else a service name. */
@@ -294,9 +213,9 @@ static unsigned resolve_port(const char *s)
 {
   unsigned port;
   if (*s && s[strspn(s, "0123456789")] == 0)
-    return (unsigned) (leading_number(s) & 0xffff);
+    return (unsigned) (scan_leading_sat(s) & 0xffff);
   if (port_parse(s, &port) < 0)
-    fatal("unable to figure out port number for ", s);
+    msg_fatal(111, "unable to figure out port number for ", s);
   return port;
 }
 
@@ -304,7 +223,7 @@ static void apply_interface(struct ip_addr *ip)
 {
   if (!opt.ifname || ip->family != AF_INET6 || ip->scope) return;
   ip->scope = if_nametoindex(opt.ifname);
-  if (!ip->scope) fatal("unable to find interface ", opt.ifname);
+  if (!ip->scope) msg_fatal(111, "unable to find interface ", opt.ifname);
 }
 
 static int listen_on(struct ip_addr *ip, unsigned *port)
@@ -313,26 +232,26 @@ static int listen_on(struct ip_addr *ip, unsigned *port)
   socklen_t len;
   int one = 1;
   int fd = socket(ip->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) fatal_sys("unable to create socket", "");
+  if (fd < 0) msg_fatal_sys("unable to create socket");
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   /* -S: an old and a new instance share the port in a rolling restart. */
   if (opt.reuseport &&
       setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
-    fatal_sys("unable to set SO_REUSEPORT", "");
+    msg_fatal_sys("unable to set SO_REUSEPORT");
   if (ip->family == AF_INET6) {
     int v6only = opt.family == AF_INET6;
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
   }
   len = ip_to_sockaddr(ip, *port, &ss);
-  if (bind(fd, (struct sockaddr *) &ss, len) < 0) fatal_sys("unable to bind", "");
+  if (bind(fd, (struct sockaddr *) &ss, len) < 0) msg_fatal_sys("unable to bind");
   len = sizeof ss;
   if (getsockname(fd, (struct sockaddr *) &ss, &len) < 0)
-    fatal_sys("unable to get local address", "");
+    msg_fatal_sys("unable to get local address");
   uint32_t scope = ip->scope;
   ip_from_sockaddr((struct sockaddr *) &ss, ip, port);
   if (!ip->scope) ip->scope = scope;
   int backlog = opt.backlog > INT_MAX ? INT_MAX : (int) opt.backlog;
-  if (listen(fd, backlog) < 0) fatal_sys("unable to listen", "");
+  if (listen(fd, backlog) < 0) msg_fatal_sys("unable to listen");
   return fd;
 }
 
@@ -341,9 +260,9 @@ static void drop_privileges(void)
 {
   if (opt.gid) {
     gid_t g = (gid_t) opt.gid;
-    if (setgroups(1, &g) < 0 || setgid(g) < 0) fatal_sys("unable to set gid", "");
+    if (setgroups(1, &g) < 0 || setgid(g) < 0) msg_fatal_sys("unable to set gid");
   }
-  if (opt.uid && setuid((uid_t) opt.uid) < 0) fatal_sys("unable to set uid", "");
+  if (opt.uid && setuid((uid_t) opt.uid) < 0) msg_fatal_sys("unable to set uid");
 }
 
 static void print_port(unsigned port)
@@ -394,30 +313,30 @@ static void children_init(struct server *srv)
   srv->children = calloc(srv->children_cap, sizeof *srv->children);
   if (!srv->children) {
     errno = ENOMEM;
-    fatal_sys("out of memory", "");
+    msg_fatal_sys("out of memory");
   }
 }
 
 static void print_status(size_t n)
 {
-  struct line l = { .len = 0 };
+  struct logline l = { .len = 0 };
   if (opt.verbosity < 2) return;
-  line_str(&l, "tcpserver: status: ");
-  line_num(&l, n);
-  line_add(&l, "/", 1);
-  line_num(&l, opt.limit);
-  line_write(&l);
+  logline_str(&l, "tcpserver: status: ");
+  logline_num(&l, n);
+  logline_add(&l, "/", 1);
+  logline_num(&l, opt.limit);
+  logline_write(&l, 2);
 }
 
 static void print_end(pid_t pid, int status)
 {
-  struct line l = { .len = 0 };
+  struct logline l = { .len = 0 };
   if (opt.verbosity < 2) return;
-  line_str(&l, "tcpserver: end ");
-  line_num(&l, (unsigned long) pid);
-  line_str(&l, " status ");
-  line_num(&l, (unsigned) status);
-  line_write(&l);
+  logline_str(&l, "tcpserver: end ");
+  logline_num(&l, (unsigned long) pid);
+  logline_str(&l, " status ");
+  logline_num(&l, (unsigned) status);
+  logline_write(&l, 2);
 }
 
 /* The pidfd of a new child, registered with epoll; -1 when the
@@ -503,7 +422,7 @@ static void standard_fds_open(void)
   for (int fd = 0; fd <= 2; fd++) {
     if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
     int n = open("/dev/null", O_RDWR);
-    if (n < 0) fatal_sys("unable to open /dev/null", "");
+    if (n < 0) msg_fatal_sys("unable to open /dev/null");
     if (n != fd) {   /* cannot happen (the lower ones are open): be sure */
       dup2(n, fd);
       close(n);
@@ -578,7 +497,7 @@ static void signals_init(struct server *srv)
 static void events_init(struct server *srv)
 {
   srv->epfd = epoll_create1(EPOLL_CLOEXEC);
-  if (srv->epfd < 0) fatal_sys("unable to create epoll instance", "");
+  if (srv->epfd < 0) msg_fatal_sys("unable to create epoll instance");
 }
 
 /* The listening socket is watched only while a child may be started, as
@@ -597,15 +516,15 @@ static void watch_listener(struct server *srv, int on)
 /* "tcpserver: drain: WHAT N TAIL"; tail NULL: just WHAT. */
 static void log_drain(const char *what, size_t n, const char *tail)
 {
-  struct line l = { .len = 0 };
+  struct logline l = { .len = 0 };
   if (!opt.verbosity) return;
-  line_str(&l, "tcpserver: drain: ");
-  line_str(&l, what);
+  logline_str(&l, "tcpserver: drain: ");
+  logline_str(&l, what);
   if (tail) {
-    line_num(&l, n);
-    line_str(&l, tail);
+    logline_num(&l, n);
+    logline_str(&l, tail);
   }
-  line_write(&l);
+  logline_write(&l, 2);
 }
 
 static void signal_children(const struct server *srv, int sig)
@@ -733,8 +652,7 @@ static void look_up_names(struct conn *c)
   c->remoteinfo = NULL;
   if (opt.remoteinfo &&
       ident_lookup(&c->local, c->localport, &c->remote, c->remoteport,
-                   (unsigned) (opt.timeout > IDENT_TIMEOUT_MAX ? IDENT_TIMEOUT_MAX
-                                                        : opt.timeout),
+                   opt.timeout,
                    c->info_buf))
     c->remoteinfo = c->info_buf;
 }
@@ -797,34 +715,34 @@ static void prepare(struct server *srv, struct conn *c)
 
 static void log_pid(pid_t pid, const struct conn *c)
 {
-  struct line l = { .len = 0 };
-  line_str(&l, "tcpserver: pid ");
-  line_num(&l, (unsigned long) pid);
-  line_str(&l, " from ");
-  line_ip(&l, &c->remote);
-  line_write(&l);
+  struct logline l = { .len = 0 };
+  logline_str(&l, "tcpserver: pid ");
+  logline_num(&l, (unsigned long) pid);
+  logline_str(&l, " from ");
+  logline_ip(&l, &c->remote);
+  logline_write(&l, 2);
 }
 
 static void log_verdict(pid_t pid, const struct conn *c)
 {
-  struct line l = { .len = 0 };
-  line_str(&l, c->outcome == OUT_DENY ? "tcpserver: deny " : "tcpserver: ok ");
-  line_num(&l, (unsigned long) pid);
-  line_add(&l, " ", 1);
-  line_field(&l, c->localhost);
-  line_add(&l, ":", 1);
-  line_ip(&l, &c->local);
-  line_add(&l, ":", 1);
-  line_num(&l, c->localport);
-  line_add(&l, " ", 1);
-  line_field(&l, c->remotehost);
-  line_add(&l, ":", 1);
-  line_ip(&l, &c->remote);
-  line_add(&l, ":", 1);
-  line_field(&l, c->remoteinfo);
-  line_add(&l, ":", 1);
-  line_num(&l, c->remoteport);
-  line_write(&l);
+  struct logline l = { .len = 0 };
+  logline_str(&l, c->outcome == OUT_DENY ? "tcpserver: deny " : "tcpserver: ok ");
+  logline_num(&l, (unsigned long) pid);
+  logline_add(&l, " ", 1);
+  logline_field(&l, c->localhost);
+  logline_add(&l, ":", 1);
+  logline_ip(&l, &c->local);
+  logline_add(&l, ":", 1);
+  logline_num(&l, c->localport);
+  logline_add(&l, " ", 1);
+  logline_field(&l, c->remotehost);
+  logline_add(&l, ":", 1);
+  logline_ip(&l, &c->remote);
+  logline_add(&l, ":", 1);
+  logline_field(&l, c->remoteinfo);
+  logline_add(&l, ":", 1);
+  logline_num(&l, c->remoteport);
+  logline_write(&l, 2);
 }
 
 static void socket_options(int fd, const struct conn *c)
@@ -839,11 +757,7 @@ static void socket_options(int fd, const struct conn *c)
    exec but 2. */
 static int socket_to_stdio(int fd)
 {
-  if (fd == 0) {
-    if (fcntl(0, F_SETFD, 0) < 0) return -1;
-  } else if (dup2(fd, 0) < 0) {
-    return -1;
-  }
+  if (fd_move(0, fd) < 0) return -1;
   return dup2(0, 1) < 0 ? -1 : 0;
 }
 
@@ -922,8 +836,7 @@ static void handle(struct server *srv, int fd,
   pid_t pid = srv->fast_path ? spawn_fast(srv, &c) : spawn_slow(srv, &c);
   if (pid < 0) {
     if (opt.verbosity)
-      msg_warn("dropping connection, unable to fork: ", errtext(errno),
-               (const char *) 0);
+      msg_warn("dropping connection, unable to fork: ", errtext(errno));
     print_status(srv->nchildren);
   } else {
     child_add(srv, pid);
@@ -994,7 +907,7 @@ int main(int argc, char **argv)
   if (opt.rules &&
       rules_db_init(&srv.rules, opt.rules,
                     rules_keycap_for(IP_FMT_SIZE, NAMES_MAX, IDENT_INFO_MAX)) < 0)
-    fatal_sys("out of memory", "");
+    msg_fatal_sys("out of memory");
   events_init(&srv);
   srv.listen_fd = listen_on(&srv.bound_ip, &srv.bound_port);
   drop_privileges();

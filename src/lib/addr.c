@@ -4,19 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "addr.h"
-
-size_t fmt_ulong(char *buf, unsigned long n)
-{
-  char tmp[21];
-  size_t len = 0;
-  do {
-    tmp[len++] = (char) ('0' + n % 10);
-    n /= 10;
-  } while (n);
-  for (size_t i = 0; i < len; i++) buf[i] = tmp[len - 1 - i];
-  buf[len] = 0;
-  return len;
-}
+#include "num.h"
 
 void ip_set_v4(struct ip_addr *ip, unsigned char a, unsigned char b,
                unsigned char c, unsigned char d)
@@ -26,8 +14,41 @@ void ip_set_v4(struct ip_addr *ip, unsigned char a, unsigned char b,
   ip->a[0] = a; ip->a[1] = b; ip->a[2] = c; ip->a[3] = d;
 }
 
+/* ::ffff:0:0/96, the IPv4-mapped addresses. */
 static const unsigned char v4mapped_prefix[12] =
   { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+static int bytes_v4mapped(const unsigned char *a)
+{
+  return memcmp(a, v4mapped_prefix, sizeof v4mapped_prefix) == 0;
+}
+
+int ip_is_v4mapped(const struct ip_addr *ip)
+{
+  return ip->family == AF_INET6 && bytes_v4mapped(ip->a);
+}
+
+void ip_fold_v4mapped(struct ip_addr *ip)
+{
+  if (!ip_is_v4mapped(ip)) return;
+  ip_set_v4(ip, ip->a[12], ip->a[13], ip->a[14], ip->a[15]);
+}
+
+void ip_v4mapped(struct ip_addr *ip)
+{
+  if (ip->family != AF_INET) return;
+  memmove(ip->a + 12, ip->a, 4);
+  memcpy(ip->a, v4mapped_prefix, sizeof v4mapped_prefix);
+  ip->family = AF_INET6;
+}
+
+void ip_mask(struct ip_addr *ip, unsigned len)
+{
+  for (unsigned i = 0; i < sizeof ip->a; i++) {
+    unsigned keep = len > 8 * i ? len - 8 * i : 0;
+    if (keep < 8) ip->a[i] &= (unsigned char) (0xff00u >> keep);
+  }
+}
 
 /* Strict dotted quad: four decimal parts 0..255, no leading junk. */
 static int parse_v4(const char *s, unsigned char out[4])
@@ -118,7 +139,7 @@ static size_t format_v6(const unsigned char *a, char *buf)
 {
   unsigned g[8];
   for (int i = 0; i < 8; i++) g[i] = (unsigned) (a[2 * i] << 8 | a[2 * i + 1]);
-  if (memcmp(a, v4mapped_prefix, 12) == 0) {
+  if (bytes_v4mapped(a)) {
     memcpy(buf, "::ffff:", 7);
     return 7 + format_v4(a + 12, buf + 7);
   }
@@ -172,7 +193,7 @@ void ip_from_sockaddr(const struct sockaddr *sa, struct ip_addr *ip,
   if (sa->sa_family == AF_INET6) {
     const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *) (const void *) sa;
     if (port) *port = ntohs(s6->sin6_port);
-    if (memcmp(s6->sin6_addr.s6_addr, v4mapped_prefix, 12) == 0) {
+    if (bytes_v4mapped(s6->sin6_addr.s6_addr)) {
       ip->family = AF_INET;
       memcpy(ip->a, s6->sin6_addr.s6_addr + 12, 4);
       return;

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include "num.h"   /* fmt_ulong, which every address user needs */
 
 /* An IP address of either family.  IPv4-mapped IPv6 addresses are folded
    to plain IPv4 wherever they enter (ip_from_sockaddr), so that a v4
@@ -45,7 +46,14 @@ int ip_equal(const struct ip_addr *x, const struct ip_addr *y);
 void ip_set_v4(struct ip_addr *ip, unsigned char a, unsigned char b,
                unsigned char c, unsigned char d);
 
-/* Decimal formatting of an unsigned number, returns the length; buf holds
-   at least 21 bytes. */
-size_t fmt_ulong(char *buf, unsigned long n);
+/* IPv4-mapped IPv6 (::ffff:0:0/96), the one place that knows the prefix:
+   1 if ip is such an address; fold it to plain IPv4 (anything else is
+   left alone); an IPv4 address to its mapped IPv6 form (likewise). */
+int ip_is_v4mapped(const struct ip_addr *ip);
+void ip_fold_v4mapped(struct ip_addr *ip);
+void ip_v4mapped(struct ip_addr *ip);
+
+/* Clear every bit after the first len (the host part of a network of
+   prefix length len); len beyond the family's bits clears nothing. */
+void ip_mask(struct ip_addr *ip, unsigned len);
 #endif

@@ -1,7 +1,7 @@
 #include <errno.h>
 #include <unistd.h>
 #include "copy.h"
-#include "msg.h"
+#include "fd.h"
 
 static int put(int to, const char *buf, size_t n, int flags)
 {

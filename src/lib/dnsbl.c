@@ -44,26 +44,18 @@ static int reverse_parts(const char *s, char *name, size_t *len)
   return 0;
 }
 
-static int is_v4mapped(const struct ip_addr *ip)
-{
-  static const unsigned char prefix[12] =
-    { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-  return memcmp(ip->a, prefix, sizeof prefix) == 0;
-}
-
 size_t dnsbl_name(const char *ip, const char *base, char *name)
 {
   struct ip_addr addr;
   size_t len = 0;
   if (ip_parse(ip, &addr) == 0 && addr.family == AF_INET6
-      && !is_v4mapped(&addr)) {
+      && !ip_is_v4mapped(&addr)) {
     len = reverse_nibbles(addr.a, name);
   } else {
     char v4[IP_FMT_SIZE];
     if (ip_parse(ip, &addr) == 0 && addr.family == AF_INET6) {
-      struct ip_addr folded;
-      ip_set_v4(&folded, addr.a[12], addr.a[13], addr.a[14], addr.a[15]);
-      ip_format(&folded, v4);
+      ip_fold_v4mapped(&addr);
+      ip_format(&addr, v4);
       ip = v4;
     }
     if (reverse_parts(ip, name, &len) < 0) return 0;

@@ -2,6 +2,7 @@
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
+#include "clock.h"
 #include "ident.h"
 #include "sock.h"
 
@@ -40,19 +41,6 @@ int ident_parse(const char *reply, size_t len, char info[IDENT_INFO_MAX + 1])
   return 1;
 }
 
-/* Wait until fd is ready for events or the deadline passes. */
-static int wait_ready(int fd, short events, long long deadline)
-{
-  for (;;) {
-    long long left = deadline - clock_ms();
-    if (left <= 0) { errno = ETIMEDOUT; return -1; }
-    struct pollfd pfd = { .fd = fd, .events = events };
-    int r = poll(&pfd, 1, (int) left);
-    if (r > 0) return 0;
-    if (r < 0 && errno != EINTR) return -1;
-  }
-}
-
 static int send_query(int fd, unsigned rport, unsigned lport, long long deadline)
 {
   char q[64];
@@ -64,7 +52,7 @@ static int send_query(int fd, unsigned rport, unsigned lport, long long deadline
   len += 2;
   size_t off = 0;
   while (off < len) {
-    if (wait_ready(fd, POLLOUT, deadline) < 0) return -1;
+    if (clock_wait_fd(fd, POLLOUT, deadline) != CLOCK_WAIT_READY) return -1;
     ssize_t w = write(fd, q + off, len - off);
     if (w < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
@@ -79,7 +67,7 @@ static int read_reply(int fd, struct ident_parser *p, long long deadline)
 {
   char buf[512];
   for (;;) {
-    if (wait_ready(fd, POLLIN, deadline) < 0) return -1;
+    if (clock_wait_fd(fd, POLLIN, deadline) != CLOCK_WAIT_READY) return -1;
     ssize_t r = read(fd, buf, sizeof buf);
     if (r < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
@@ -92,9 +80,9 @@ static int read_reply(int fd, struct ident_parser *p, long long deadline)
 
 int ident_lookup(const struct ip_addr *local, unsigned lport,
                  const struct ip_addr *remote, unsigned rport,
-                 unsigned timeout, char info[IDENT_INFO_MAX + 1])
+                 unsigned long timeout, char info[IDENT_INFO_MAX + 1])
 {
-  long long deadline = clock_ms() + (long long) timeout * 1000;
+  long long deadline = clock_deadline(timeout);
   struct ident_parser p;
   int ok = 0;
   int fd = sock_tcp(remote->family);

@@ -10,11 +10,11 @@
 
 /* Ask the ident server on remote port 113, from the local address, about
    the connection remote:rport <-> local:lport, giving up after timeout
-   seconds in all.  Returns 1 with info set (possibly empty: an ERROR
+   seconds in all (capped at CLOCK_SECONDS_MAX).  Returns 1 with info set (possibly empty: an ERROR
    reply), 0 when nothing usable came back (refused, timed out). */
 int ident_lookup(const struct ip_addr *local, unsigned lport,
                  const struct ip_addr *remote, unsigned rport,
-                 unsigned timeout, char info[IDENT_INFO_MAX + 1]);
+                 unsigned long timeout, char info[IDENT_INFO_MAX + 1]);
 
 /* Incremental parsing, as the bytes arrive: white space (space, tab, CR)
    is dropped, the info is what follows the third ':', the line ends at LF

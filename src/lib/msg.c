@@ -1,9 +1,8 @@
 #include <errno.h>
-#include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "errtext.h"
+#include "fd.h"
 #include "msg.h"
 
 #define MSG_MAX 4096
@@ -16,21 +15,6 @@ void msg_quiet(int on) { quiet = on; }
 void msg_setprog(const char *p) { prog = p; }
 const char *msg_prog(void) { return prog; }
 
-int write_all(int fd, const void *buf, unsigned long n)
-{
-  const char *p = buf;
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    p += w;
-    n -= (unsigned long) w;
-  }
-  return 0;
-}
-
 static size_t append(char *buf, size_t len, const char *s)
 {
   size_t n = strlen(s);
@@ -39,8 +23,8 @@ static size_t append(char *buf, size_t len, const char *s)
   return len + n;
 }
 
-/* Build "PROG: " head list tail "\n" and write it at once. */
-static void emit(const char *head, const char *first, va_list ap,
+/* Build "PROG: " head parts tail "\n" and write it at once. */
+static void emit(const char *head, const char *const *parts,
                  const char *tail)
 {
   char buf[MSG_MAX];
@@ -49,64 +33,50 @@ static void emit(const char *head, const char *first, va_list ap,
   size_t len = append(buf, 0, prog);
   len = append(buf, len, ": ");
   len = append(buf, len, head);
-  for (const char *s = first; s; s = va_arg(ap, const char *))
-    len = append(buf, len, s);
+  for (; *parts; parts++) len = append(buf, len, *parts);
   if (tail) len = append(buf, len, tail);
   buf[len++] = '\n';
   write_all(2, buf, len);
   errno = saved;
 }
 
-void msg_line(const char *s, ...)
+void msg_line_parts(const char *const *parts)
 {
-  va_list ap;
-  va_start(ap, s);
-  emit("", s, ap, NULL);
-  va_end(ap);
+  emit("", parts, NULL);
 }
 
-void msg_warn(const char *s, ...)
+void msg_warn_parts(const char *const *parts)
 {
-  va_list ap;
-  va_start(ap, s);
-  emit("warning: ", s, ap, NULL);
-  va_end(ap);
+  emit("warning: ", parts, NULL);
 }
 
-void msg_die(int code, const char *s, ...)
+void msg_die_parts(int code, const char *const *parts)
 {
-  va_list ap;
-  va_start(ap, s);
-  emit("", s, ap, NULL);
-  va_end(ap);
+  emit("", parts, NULL);
   _exit(code);
 }
 
-void msg_fatal(int code, const char *s, ...)
+void msg_fatal_parts(int code, const char *const *parts)
 {
-  va_list ap;
-  va_start(ap, s);
-  emit("fatal: ", s, ap, NULL);
-  va_end(ap);
+  emit("fatal: ", parts, NULL);
   _exit(code);
 }
 
-void msg_fatal_sys(const char *s, ...)
+void msg_fatal_sys_parts(const char *const *parts)
 {
   char reason[128];
   const char *t = errtext(errno);
   size_t n = strlen(t);
+  if (n > sizeof reason - 3) n = sizeof reason - 3;
   reason[0] = ':';
   reason[1] = ' ';
-  memcpy(reason + 2, t, n + 1);
-  va_list ap;
-  va_start(ap, s);
-  emit("fatal: ", s, ap, reason);
-  va_end(ap);
+  memcpy(reason + 2, t, n);
+  reason[n + 2] = 0;
+  emit("fatal: ", parts, reason);
   _exit(111);
 }
 
 void msg_usage(const char *usage)
 {
-  msg_die(100, "usage: ", usage, (const char *) 0);
+  msg_die(100, "usage: ", usage);
 }

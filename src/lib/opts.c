@@ -1,6 +1,6 @@
 #include <string.h>
 #include <unistd.h>
-#include "msg.h"
+#include "fd.h"
 #include "opts.h"
 
 static void complain(const char *argv0, const char *what, int opt)

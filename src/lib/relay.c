@@ -2,7 +2,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
-#include "msg.h"
+#include "fd.h"
 #include "pathexec.h"
 #include "relay.h"
 
@@ -95,21 +95,34 @@ static _Noreturn void relay_loop(int toprog, int fromprog,
   _exit(0);
 }
 
-static void move_fd(int from, int to)
+const char *relay_failure_text(enum relay_failure why)
 {
-  if (from == to) return;
-  if (dup2(from, to) < 0) msg_fatal_sys("unable to set up descriptors", (char *) 0);
-  close(from);
+  switch (why) {
+  case RELAY_PIPE: return "unable to create pipe";
+  case RELAY_FORK: return "unable to fork";
+  case RELAY_DESCRIPTORS: return "unable to set up descriptors";
+  case RELAY_EXEC: break;
+  }
+  return "unable to run ";
 }
 
-void relay_run(char *const argv[], const struct relay_hooks *h)
+int relay_run(char *const argv[], const struct relay_hooks *h,
+              enum relay_failure *why)
 {
   int in[2], out[2];
-  if (pipe(in) < 0 || pipe(out) < 0)
-    msg_fatal_sys("unable to create pipe", (char *) 0);
+  *why = RELAY_PIPE;
+  if (pipe(in) < 0) return -1;
+  if (pipe(out) < 0) {
+    int err = errno;
+    close(in[0]);
+    close(in[1]);
+    errno = err;
+    return -1;
+  }
   switch (fork()) {
   case -1:
-    msg_fatal_sys("unable to fork", (char *) 0);
+    *why = RELAY_FORK;
+    return -1;
   case 0:
     signal(SIGPIPE, SIG_IGN);
     close(in[0]);
@@ -118,8 +131,9 @@ void relay_run(char *const argv[], const struct relay_hooks *h)
   }
   close(in[1]);
   close(out[0]);
-  move_fd(in[0], 0);
-  move_fd(out[1], 1);
+  *why = RELAY_DESCRIPTORS;
+  if (fd_move(0, in[0]) < 0 || fd_move(1, out[1]) < 0) return -1;
+  *why = RELAY_EXEC;
   pathexec(argv);
-  msg_fatal_sys("unable to run ", argv[0], (char *) 0);
+  return -1;
 }

@@ -23,8 +23,17 @@ struct relay_hooks {
   void *ctx;
 };
 
+/* What failed when relay_run returns. */
+enum relay_failure { RELAY_PIPE, RELAY_FORK, RELAY_DESCRIPTORS, RELAY_EXEC };
+
 /* Fork the relay and exec argv (searched in $PATH).  Returns only if the
-   pipes, the fork or the exec failed: dies with the program's
-   "fatal: unable to ..." message and exit 111. */
-_Noreturn void relay_run(char *const argv[], const struct relay_hooks *h);
+   pipes, the fork, the descriptors or the exec failed: -1 with errno and
+   *why set. */
+int relay_run(char *const argv[], const struct relay_hooks *h,
+              enum relay_failure *why);
+
+/* The programs' message for a failure, to be followed by argv[0] for
+   RELAY_EXEC: "unable to create pipe", "unable to fork",
+   "unable to set up descriptors", "unable to run ". */
+const char *relay_failure_text(enum relay_failure why);
 #endif

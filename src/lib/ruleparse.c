@@ -2,6 +2,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include "addr.h"
+#include "num.h"
 #include "rules.h"
 #include "ruleparse.h"
 
@@ -89,19 +90,13 @@ int ruleparse_line(const char *x, size_t len, char *data, size_t datacap,
 
 int rulekey_parse_ip(const char *s, size_t n, struct ip_addr *ip)
 {
-  static const unsigned char mapped[12] =
-    { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
   char buf[IP_FMT_SIZE];
   if (n >= sizeof buf || memchr(s, 0, n) || memchr(s, '%', n) ||
       memchr(s, '[', n) || memchr(s, ']', n)) return -1;
   memcpy(buf, s, n);
   buf[n] = 0;
   if (ip_parse(buf, ip) < 0) return -1;
-  if (ip->family == AF_INET6 && memcmp(ip->a, mapped, 12) == 0) {
-    memmove(ip->a, ip->a + 12, 4);
-    memset(ip->a + 4, 0, 12);
-    ip->family = AF_INET;
-  }
+  ip_fold_v4mapped(ip);
   return 0;
 }
 
@@ -120,14 +115,6 @@ static int parse_prefix_len(const char *s, size_t n, unsigned max,
   return 0;
 }
 
-static void clear_host_bits(struct ip_addr *ip, unsigned len)
-{
-  for (unsigned i = 0; i < 16; i++) {
-    unsigned keep = len > 8 * i ? len - 8 * i : 0;
-    if (keep < 8) ip->a[i] &= (unsigned char) (0xff00u >> keep);
-  }
-}
-
 /* "ADDRESS/LEN" to "NETWORK/LEN", appended at out. */
 static int canon_cidr(const char *s, size_t n, char *out, size_t *outlen,
                       int *family, unsigned *plen)
@@ -144,13 +131,10 @@ static int canon_cidr(const char *s, size_t n, char *out, size_t *outlen,
     if (*plen >= 96) {
       *plen -= 96;
     } else {   /* wider than the mapped space: an IPv6 prefix after all */
-      memmove(ip.a + 12, ip.a, 4);
-      memset(ip.a, 0, 10);
-      ip.a[10] = ip.a[11] = 0xff;
-      ip.family = AF_INET6;
+      ip_v4mapped(&ip);
     }
   }
-  clear_host_bits(&ip, *plen);
+  ip_mask(&ip, *plen);
   size_t k = ip_format(&ip, out);
   out[k++] = '/';
   k += fmt_ulong(out + k, *plen);
@@ -225,17 +209,6 @@ int rulekey_canon(const char *key, size_t len, char *out, size_t cap,
 
 /* ---- range expansion ---- */
 
-/* 0.88's scan_ulong: decimal digits, wrapping; returns how many. */
-static size_t scan_ulong(const char *s, size_t n, unsigned long *u)
-{
-  size_t pos = 0;
-  unsigned long v = 0;
-  while (pos < n && s[pos] >= '0' && s[pos] <= '9')
-    v = v * 10 + (unsigned long) (s[pos++] - '0');
-  *u = v;
-  return pos;
-}
-
 int rulekeys_start(struct rulekeys *k, const char *addr, size_t len)
 {
   memset(k, 0, sizeof *k);
@@ -248,9 +221,10 @@ int rulekeys_start(struct rulekeys *k, const char *addr, size_t len)
   while (k->left > 0 && addr[k->left - 1] != '.') k->left--;
   const char *dot = memchr(dash + 1, '.', len - i - 1);
   k->right = dot ? (size_t) (dot - addr) : len;
-  if (scan_ulong(addr + k->left, i - k->left, &k->bot) != i - k->left)
+  /* 0.88's scan_ulong: wrapping. */
+  if (scan_ulong_flags(addr + k->left, i - k->left, 0, &k->bot) != i - k->left)
     return -1;
-  if (scan_ulong(dash + 1, k->right - i - 1, &k->top) != k->right - i - 1)
+  if (scan_ulong_flags(dash + 1, k->right - i - 1, 0, &k->top) != k->right - i - 1)
     return -1;
   if (k->top > 255) k->top = 255;
   k->range = 1;

@@ -1,17 +1,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include "clock.h"
 #include "sock.h"
-
-long long clock_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int sock_tcp(int family)
 {
@@ -31,23 +24,14 @@ int sock_connect(int fd, const struct ip_addr *ip, unsigned port, int ms)
   socklen_t len = ip_to_sockaddr(ip, port, &ss);
   if (connect(fd, (struct sockaddr *) &ss, len) == 0) return 0;
   if (errno != EINPROGRESS) return -1;
-  long long deadline = clock_ms() + ms;
-  for (;;) {
-    long long left = deadline - clock_ms();
-    if (left <= 0) { errno = ETIMEDOUT; return -1; }
-    struct pollfd p = { .fd = fd, .events = POLLOUT };
-    int r = poll(&p, 1, (int) left);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    if (r == 0) continue;
-    int err = 0;
-    socklen_t elen = sizeof err;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0) return -1;
-    if (err) { errno = err; return -1; }
-    return 0;
-  }
+  int r = clock_wait_fd(fd, POLLOUT, clock_ms() + ms);
+  if (r == CLOCK_WAIT_TIMEOUT) errno = ETIMEDOUT;
+  if (r != CLOCK_WAIT_READY) return -1;
+  int err = 0;
+  socklen_t elen = sizeof err;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0) return -1;
+  if (err) { errno = err; return -1; }
+  return 0;
 }
 
 int sock_blocking(int fd)

@@ -13,6 +13,4 @@ int sock_bind(int fd, const struct ip_addr *ip, unsigned port);
 int sock_connect(int fd, const struct ip_addr *ip, unsigned port, int ms);
 /* Clear O_NONBLOCK.  0, or -1. */
 int sock_blocking(int fd);
-/* Milliseconds on the monotonic clock. */
-long long clock_ms(void);
 #endif

@@ -12,18 +12,26 @@ struct tcpconnect {
   const struct ip_addr *local;  /* bind to this address; NULL: any */
   unsigned localport;           /* and port; 0: any */
   unsigned long timeout[2];     /* seconds */
-  void (*failed)(const struct ip_addr *ip, unsigned port, int err);
+  void (*failed)(void *ctx, const struct ip_addr *ip, unsigned port, int err);
+  void *ctx;                    /* passed to failed */
 };
 
 #define TCPCONNECT_MAX 64   /* addresses tried at most */
 
-/* Returns the connected socket (blocking, close-on-exec), or -1 when every
-   address failed.  Dies with "fatal: unable to create socket" or
-   "fatal: unable to bind socket" (exit 111) as the reference. */
+/* Why tcpconnect_any gave up: every address failed (each reported), or
+   a socket could not be created or bound (errno), which ends the
+   attempts at once (tcpclient: "fatal: unable to create socket",
+   "fatal: unable to bind socket"). */
+enum tcpconnect_failure { TCPCONNECT_UNREACHED, TCPCONNECT_SOCKET,
+                          TCPCONNECT_BIND };
+
+/* Returns the connected socket (blocking, close-on-exec), or -1 with
+   *why set (why may be NULL) and errno. */
 int tcpconnect_any(const struct ip_addr *addrs, size_t n, unsigned port,
-                   const struct tcpconnect *c);
+                   const struct tcpconnect *c, enum tcpconnect_failure *why);
 
 /* The milliseconds the reference waits for a timeout of t seconds (it
-   adds 20 ms, so that -T 0 still lets a fast connection through). */
+   adds 20 ms, so that -T 0 still lets a fast connection through); t is
+   capped at CLOCK_SECONDS_MAX. */
 int tcpconnect_ms(unsigned long t);
 #endif
