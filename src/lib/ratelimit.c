@@ -6,6 +6,7 @@ struct bucket {
   struct clientkey key;        /* key.family 0: unused */
   int64_t last_ms;             /* last refill, i.e. last connection */
   uint64_t micro;              /* tokens at last_ms */
+  uint64_t rate, full;         /* this bucket's refill and size */
 };
 
 struct ratelimit {
@@ -51,14 +52,13 @@ void ratelimit_free(struct ratelimit *t)
 
 /* b's tokens at now_ms.  The product is formed only when it stays below
    what is missing, itself at most burst * RATELIMIT_TOKEN. */
-static uint64_t tokens_at(const struct ratelimit *t, const struct bucket *b,
-                          int64_t now_ms)
+static uint64_t tokens_at(const struct bucket *b, int64_t now_ms)
 {
   if (now_ms <= b->last_ms) return b->micro;
   uint64_t elapsed = (uint64_t) now_ms - (uint64_t) b->last_ms;
-  uint64_t missing = t->full - b->micro;
-  if (elapsed >= missing / t->rate + 1) return t->full;
-  return b->micro + elapsed * t->rate;
+  uint64_t missing = b->full - b->micro;
+  if (elapsed >= missing / b->rate + 1) return b->full;
+  return b->micro + elapsed * b->rate;
 }
 
 /* The first bucket of k's group. */
@@ -79,14 +79,13 @@ static size_t find(const struct ratelimit *t, const struct clientkey *k)
 }
 
 /* The bucket of g to give a new key (the rule of ratelimit.h). */
-static struct bucket *victim(const struct ratelimit *t, struct bucket *g,
-                             int64_t now_ms)
+static struct bucket *victim(struct bucket *g, int64_t now_ms)
 {
   struct bucket *best = NULL;
   uint64_t best_tokens = 0;
   for (int i = 0; i < RATELIMIT_WAYS; i++) {
     if (!g[i].key.family) return &g[i];
-    uint64_t tokens = tokens_at(t, &g[i], now_ms);
+    uint64_t tokens = tokens_at(&g[i], now_ms);
     if (!best || tokens > best_tokens ||
         (tokens == best_tokens && g[i].last_ms < best->last_ms)) {
       best = &g[i];
@@ -96,25 +95,47 @@ static struct bucket *victim(const struct ratelimit *t, struct bucket *g,
   return best;
 }
 
-int ratelimit_take(struct ratelimit *t, const struct clientkey *k,
-                   int64_t now_ms)
+/* A bucket given new limits keeps its tokens, up to the new size. */
+static int take(struct ratelimit *t, const struct clientkey *k,
+                int64_t now_ms, uint64_t rate, uint64_t full)
 {
   struct bucket *b;
   size_t at = find(t, k);
   if (at == NOT_FOUND) {
-    b = victim(t, &t->bucket[group_of(t, k)], now_ms);
+    b = victim(&t->bucket[group_of(t, k)], now_ms);
     if (!b->key.family) t->used++;
     b->key = *k;
-    b->micro = t->full;
+    b->micro = full;
     b->last_ms = now_ms;
   } else {
     b = &t->bucket[at];
-    b->micro = tokens_at(t, b, now_ms);
+    b->micro = tokens_at(b, now_ms);
+    if (b->micro > full) b->micro = full;
     if (now_ms > b->last_ms) b->last_ms = now_ms;
   }
+  b->rate = rate;
+  b->full = full;
   if (b->micro < RATELIMIT_TOKEN) return 0;
   b->micro -= RATELIMIT_TOKEN;
   return 1;
+}
+
+int ratelimit_take(struct ratelimit *t, const struct clientkey *k,
+                   int64_t now_ms)
+{
+  return take(t, k, now_ms, t->rate, t->full);
+}
+
+int ratelimit_take_with(struct ratelimit *t, const struct clientkey *k,
+                        int64_t now_ms, unsigned long rate_milli,
+                        unsigned long burst)
+{
+  if (!rate_milli || rate_milli > RATELIMIT_RATE_MAX ||
+      !burst || burst > RATELIMIT_BURST_MAX) {
+    errno = EINVAL;
+    return -1;
+  }
+  return take(t, k, now_ms, rate_milli, (uint64_t) burst * RATELIMIT_TOKEN);
 }
 
 int ratelimit_peek(const struct ratelimit *t, const struct clientkey *k,
@@ -125,7 +146,7 @@ int ratelimit_peek(const struct ratelimit *t, const struct clientkey *k,
     errno = ENOENT;
     return -1;
   }
-  *micro = tokens_at(t, &t->bucket[at], now_ms);
+  *micro = tokens_at(&t->bucket[at], now_ms);
   return 0;
 }
 

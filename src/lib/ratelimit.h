@@ -11,7 +11,7 @@
    has less than one.
 
    Size: a fixed number of buckets chosen at ratelimit_new(), in one
-   allocation of 40 bytes per bucket; nothing is allocated afterwards, so
+   allocation of 56 bytes per bucket; nothing is allocated afterwards, so
    a flood of addresses cannot grow the server.  Time: O(1) per take: a
    key's keyed hash (clientkey.h, so that a client cannot aim at a group)
    picks a group of RATELIMIT_WAYS buckets, the only place the key can
@@ -76,6 +76,13 @@ void ratelimit_free(struct ratelimit *t);
 /* A connection from k at now_ms: 1 allowed (a token taken), 0 refused. */
 int ratelimit_take(struct ratelimit *t, const struct clientkey *k,
                    int64_t now_ms);
+
+/* The same with this connection's own limits (a rule's MAXCONNRATE),
+   which the bucket keeps from then on (its tokens cut to the new burst).
+   -1 with errno EINVAL for values out of range. */
+int ratelimit_take_with(struct ratelimit *t, const struct clientkey *k,
+                        int64_t now_ms, unsigned long rate_milli,
+                        unsigned long burst);
 
 /* k's tokens at now_ms, in micro-tokens, without taking any: 0, or -1
    with errno ENOENT when k has no bucket (a new k would get a full one:

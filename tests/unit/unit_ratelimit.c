@@ -188,9 +188,28 @@ static int random_ops(unsigned seedval)
   return ok;
 }
 
+/* A rule's own rate and burst, kept by the bucket. */
+static void own_limits(void)
+{
+  struct clientkey a = key_n(20), b = key_n(21);
+  struct ratelimit *t = ratelimit_new(64, 1000, 1, &seed);   /* default 1/s, burst 1 */
+  int ok = 0;
+  for (int i = 0; i < 5; i++) ok += ratelimit_take_with(t, &a, 0, 2000, 4);
+  tap_ok(ok == 4, "a rule's burst of 4 instead of the table's 1");
+  tap_ok(ratelimit_take_with(t, &a, 500, 2000, 4) == 1 && ratelimit_take_with(t, &a, 500, 2000, 4) == 0,
+         "a rule's rate of 2/s: one more after 500 ms");
+  tap_ok(ratelimit_take(t, &b, 0) == 1 && ratelimit_take(t, &b, 0) == 0,
+         "another client keeps the table's limits");
+  tap_ok(ratelimit_take_with(t, &b, 0, 0, 1) == -1 && errno == EINVAL, "rate 0 refused");
+  tap_ok(ratelimit_take_with(t, &b, 0, 1000, RATELIMIT_BURST_MAX + 1) == -1 && errno == EINVAL,
+         "burst above the maximum refused");
+  ratelimit_free(t);
+}
+
 int main(void)
 {
   ranges();
+  own_limits();
   refill();
   v6_grouping();
   eviction();
