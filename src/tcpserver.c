@@ -42,14 +42,18 @@
 #include "num.h"
 #include "opts.h"
 #include "pathexec.h"
+#include "ratelimit.h"
 #include "rules.h"
+#include "children.h"
 #include "clock.h"
+#include "conncount.h"
+#include "connlimits.h"
 #include "tcpenv.h"
 
 #define USAGE "tcpserver [ -1UXpPhHrRoOdDqQv ] [ -c limit ] [ -x rules.cdb ] " \
   "[ -B banner ] [ -g gid ] [ -u uid ] [ -b backlog ] [ -l localname ] " \
   "[ -t timeout ] host port program"
-#define OPTIONS "dDvqQhHrR1UXx:t:u:g:l:b:B:c:pPoO46I:SG:"
+#define OPTIONS "dDvqQhHrR1UXx:t:u:g:l:b:B:c:pPoO46I:SG:C:L:F:"
 
 /* A banner longer than this may not fit the socket buffer at once, and
    the parent must not wait on a slow client: such a server takes the
@@ -76,11 +80,17 @@ static struct {
   int family;                    /* -4 AF_INET, -6 AF_INET6, else 0 */
   const char *ifname;            /* -I */
   int reuseport;                 /* -S */
+  unsigned long client_limit;    /* -C n; 0: none */
+  const char *client_msg;        /* -C n:message; NULL: none */
+  unsigned v4prefix, v6prefix;   /* -L: the prefixes that make one client */
+  unsigned long rate_milli, burst;  /* -F rate/burst; 0: none */
+  const char *rate_msg;          /* -F ...:message */
   unsigned long drain_ms, kill_ms;  /* -G x+y; drain_ms 0: 0.88's SIGTERM */
   char **prog;
 } opt = {
   .verbosity = 1, .limit = 40, .backlog = 20, .timeout = 26,
   .remotehost = 1, .remoteinfo = 1, .killopts = 1,
+  .v4prefix = 32, .v6prefix = 64,
 };
 
 /* ---- messages ---- */
@@ -120,6 +130,47 @@ static void parse_drain(const char *s)
   if (!opt.drain_ms) opt.drain_ms = 1;   /* -G 0: TERM the children at once */
 }
 
+/* The text after the first ':' of an option's argument, or NULL. */
+static const char *after_colon(const char *s)
+{
+  const char *colon = strchr(s, ':');
+  return colon ? colon + 1 : NULL;
+}
+
+/* -C n[:message] */
+static void parse_client_limit(const char *s)
+{
+  unsigned long n;
+  size_t used = scan_ulong_sat(s, &n);
+  if (!used || !n || (s[used] && s[used] != ':')) msg_usage(USAGE);
+  opt.client_limit = n;
+  opt.client_msg = after_colon(s);
+}
+
+/* -L v4[/v6]: the prefix lengths that make one client. */
+static void parse_prefixes(const char *s)
+{
+  unsigned long v4 = opt.v4prefix, v6 = opt.v6prefix;
+  size_t used = 0;
+  if (*s != '/') used = scan_ulong_sat(s, &v4);
+  if (s[used] == '/') {
+    size_t more = scan_ulong_sat(s + used + 1, &v6);
+    if (!more) msg_usage(USAGE);
+    used += 1 + more;
+  }
+  if (!used || s[used] || v4 > 32 || v6 > 128) msg_usage(USAGE);
+  opt.v4prefix = (unsigned) v4;
+  opt.v6prefix = (unsigned) v6;
+}
+
+/* -F rate[/burst][:message] */
+static void parse_rate(const char *s)
+{
+  size_t used = connlimits_parse_rate(s, strlen(s), &opt.rate_milli, &opt.burst);
+  if (!used || (s[used] && s[used] != ':')) msg_usage(USAGE);
+  opt.rate_msg = after_colon(s + used);
+}
+
 static void parse_options(int argc, char **argv)
 {
   int c;
@@ -154,6 +205,9 @@ static void parse_options(int argc, char **argv)
       case 'I': opt.ifname = optarg; break;
       case 'S': opt.reuseport = 1; break;
       case 'G': parse_drain(optarg); break;
+      case 'C': parse_client_limit(optarg); break;
+      case 'L': parse_prefixes(optarg); break;
+      case 'F': parse_rate(optarg); break;
       default: msg_usage(USAGE);   /* -q is not in force yet */
     }
   }
@@ -275,11 +329,9 @@ static void print_port(unsigned port)
 
 /* ---- the server's state ---- */
 
-/* A live child.  Its pidfd (when it has one) tells the parent that this
-   child ended, so reaping never walks every child: waitpid(-1) costs the
-   kernel a walk of all children each time, which made a server with
-   thousands of connections slow for all of them. */
-struct child { pid_t pid; int pidfd; };
+/* Network lengths counted besides the client and its /24 (/48), for
+   MAXCONNNET rules; one more needs a walk of the children. */
+#define NETS_TRACKED 2
 
 struct server {
   int listen_fd;
@@ -288,8 +340,20 @@ struct server {
   int fast_path;                 /* no lookups: the parent prepares, vfork */
   struct envb env;
   struct rules_db rules;
-  struct child *children;        /* the live ones, packed */
-  size_t nchildren, children_cap;
+  /* The live children by pid.  Each one's pidfd (when it has one) tells
+     the parent that this child ended, so reaping never walks every
+     child: waitpid(-1) costs the kernel a walk of all children each
+     time, which made a server with thousands of connections slow for
+     all of them. */
+  struct children *children;
+  size_t children_cap;
+  /* Connections at once by client, /24 and the tracked networks (only
+     with -C or -x), and the token buckets of -F and MAXCONNRATE. */
+  int counting;
+  struct conncount *counts;
+  struct ratelimit *rates;
+  unsigned char nets_v4[NETS_TRACKED], nets_v6[NETS_TRACKED];
+  unsigned nnets_v4, nnets_v6;
   int epfd;                      /* the listening socket, the pidfds */
   int accepting;                 /* the listening socket is in epfd */
   size_t unwatched;              /* children without a pidfd */
@@ -304,18 +368,41 @@ struct server {
   long long drain_next;          /* when the next stage starts (ms) */
 };
 
-/* ---- the children ---- */
-
-static void children_init(struct server *srv)
+static size_t live_children(const struct server *srv)
 {
+  return children_count(srv->children);
+}
+
+/* ---- the tables, allocated once ---- */
+
+/* Rate buckets: many more than children, so that a flood of addresses
+   forgets the buckets of full (idle) clients, not the limited ones. */
+#define RATE_BUCKETS_MIN 4096
+#define RATE_BUCKETS_MAX (1ul << 20)
+
+static void tables_init(struct server *srv)
+{
+  struct siphash_key seed;
+  if (siphash_key_random(&seed) < 0) msg_fatal_sys("unable to get random bytes");
   srv->children_cap = opt.limit < CHILDREN_MAX ? opt.limit : CHILDREN_MAX;
-  if (!srv->children_cap) return;
-  srv->children = calloc(srv->children_cap, sizeof *srv->children);
-  if (!srv->children) {
-    errno = ENOMEM;
-    msg_fatal_sys("out of memory");
+  srv->children = children_new(srv->children_cap ? srv->children_cap : 1, &seed);
+  if (!srv->children) msg_fatal_sys("out of memory");
+  srv->counting = opt.client_limit || opt.rules;
+  if (srv->counting) {
+    srv->counts = conncount_new(srv->children_cap * CHILD_KEYS_MAX, &seed);
+    if (!srv->counts) msg_fatal_sys("out of memory");
+  }
+  if (opt.rate_milli || opt.rules) {
+    size_t buckets = 8 * srv->children_cap;
+    if (buckets < RATE_BUCKETS_MIN) buckets = RATE_BUCKETS_MIN;
+    if (buckets > RATE_BUCKETS_MAX) buckets = RATE_BUCKETS_MAX;
+    srv->rates = ratelimit_new(buckets, opt.rate_milli ? opt.rate_milli : 1000,
+                               opt.rate_milli ? opt.burst : 1, &seed);
+    if (!srv->rates) msg_fatal_sys("out of memory");
   }
 }
+
+/* ---- the children ---- */
 
 static void print_status(size_t n)
 {
@@ -356,39 +443,41 @@ static int watch_child(struct server *srv, pid_t pid)
   return fd;
 }
 
-static void child_add(struct server *srv, pid_t pid)
+/* A new child, counted under the keys of its connection. */
+static void child_add(struct server *srv, pid_t pid, const struct ip_addr *ip,
+                      const struct clientkey *keys, unsigned nkeys)
 {
-  if (srv->nchildren >= srv->children_cap) return;
-  struct child *ch = &srv->children[srv->nchildren++];
-  ch->pid = pid;
+  struct child_entry *ch = children_add(srv->children, pid);
+  if (!ch) return;
+  ch->ip = *ip;
   ch->pidfd = watch_child(srv, pid);
   if (ch->pidfd < 0) srv->unwatched++;
+  if (srv->counting && conncount_inc_all(srv->counts, keys, nkeys) == 0) {
+    memcpy(ch->keys, keys, nkeys * sizeof *keys);
+    ch->nkeys = nkeys;
+  }
 }
 
-static struct child *child_find(struct server *srv, pid_t pid)
+/* Forget pid: its pidfd, and its counts (those of ITS client). */
+static int child_forget(struct server *srv, pid_t pid)
 {
-  for (size_t i = 0; i < srv->nchildren; i++)
-    if (srv->children[i].pid == pid) return &srv->children[i];
-  return NULL;
-}
-
-static void child_remove(struct server *srv, struct child *ch)
-{
-  if (ch->pidfd >= 0) {
-    close(ch->pidfd);   /* also takes it out of epfd */
+  struct child_entry gone;
+  if (children_remove(srv->children, pid, &gone) < 0) return -1;
+  if (gone.pidfd >= 0) {
+    close(gone.pidfd);   /* also takes it out of epfd */
     srv->pidfds--;
   } else {
     srv->unwatched--;
   }
-  *ch = srv->children[--srv->nchildren];
+  if (gone.nkeys) conncount_dec_all(srv->counts, gone.keys, gone.nkeys);
+  return 0;
 }
 
 static void child_ended(struct server *srv, pid_t pid, int status)
 {
-  struct child *ch = child_find(srv, pid);
-  if (ch) child_remove(srv, ch);
+  child_forget(srv, pid);
   print_end(pid, status);
-  print_status(srv->nchildren);
+  print_status(live_children(srv));
 }
 
 /* One child whose pidfd became readable. */
@@ -396,12 +485,8 @@ static void reap_one(struct server *srv, pid_t pid)
 {
   int status;
   pid_t r = waitpid(pid, &status, WNOHANG);
-  if (r == pid) {
-    child_ended(srv, pid, status);
-  } else if (r < 0 && errno == ECHILD) {   /* reaped already: forget it */
-    struct child *ch = child_find(srv, pid);
-    if (ch) child_remove(srv, ch);
-  }
+  if (r == pid) child_ended(srv, pid, status);
+  else if (r < 0 && errno == ECHILD) child_forget(srv, pid);  /* reaped already */
 }
 
 /* Every child that ended, for the ones without a pidfd. */
@@ -529,9 +614,10 @@ static void log_drain(const char *what, size_t n, const char *tail)
 
 static void signal_children(const struct server *srv, int sig)
 {
-  for (size_t i = 0; i < srv->nchildren; i++) {
-    kill(srv->children[i].pid, sig);
-    if (sig == SIGTERM) kill(srv->children[i].pid, SIGCONT);
+  for (size_t i = 0; i < live_children(srv); i++) {
+    pid_t pid = children_at(srv->children, i)->pid;
+    kill(pid, sig);
+    if (sig == SIGTERM) kill(pid, SIGCONT);
   }
 }
 
@@ -548,7 +634,7 @@ static void drain_begin(struct server *srv)
   close(srv->listen_fd);
   srv->listen_fd = -1;
   srv->drain_next = clock_ms() + (long long) opt.drain_ms;
-  log_drain("stopped accepting, waiting for ", srv->nchildren, " children");
+  log_drain("stopped accepting, waiting for ", live_children(srv), " children");
 }
 
 /* Wait for a child's end or a signal, and for a new connection when
@@ -556,7 +642,7 @@ static void drain_begin(struct server *srv)
 static void wait_for(struct server *srv, int ms, int listen)
 {
   struct epoll_event ev[64];
-  watch_listener(srv, listen && srv->nchildren < opt.limit);
+  watch_listener(srv, listen && live_children(srv) < opt.limit);
   const sigset_t *mask = srv->unwatched ? &srv->waiting_mask
                                         : &srv->watched_mask;
   int n = epoll_pwait(srv->epfd, ev, 64, ms, mask);
@@ -576,7 +662,7 @@ static void wait_for(struct server *srv, int ms, int listen)
    the next stage (TERM and CONT, then KILL, then give up). */
 static void drain_step(struct server *srv)
 {
-  if (!srv->nchildren) {
+  if (!live_children(srv)) {
     log_drain("done", 0, NULL);
     _exit(0);
   }
@@ -584,17 +670,17 @@ static void drain_step(struct server *srv)
   if (now >= srv->drain_next) {
     switch (srv->drain_stage++) {
       case 0:
-        log_drain("deadline, sending TERM to ", srv->nchildren, " children");
+        log_drain("deadline, sending TERM to ", live_children(srv), " children");
         signal_children(srv, SIGTERM);
         srv->drain_next = now + (long long) opt.kill_ms;
         break;
       case 1:
-        log_drain("sending KILL to ", srv->nchildren, " children");
+        log_drain("sending KILL to ", live_children(srv), " children");
         signal_children(srv, SIGKILL);
         srv->drain_next = now + 1000;   /* for the kernel to end them */
         break;
       default:
-        log_drain("giving up, ", srv->nchildren, " children left");
+        log_drain("giving up, ", live_children(srv), " children left");
         _exit(0);
     }
   }
@@ -604,7 +690,7 @@ static void drain_step(struct server *srv)
 
 /* ---- one connection ---- */
 
-enum outcome { OUT_OK, OUT_DENY, OUT_DROP };
+enum outcome { OUT_OK, OUT_DENY, OUT_DROP, OUT_LIMIT };
 
 struct conn {
   int fd;
@@ -618,6 +704,19 @@ struct conn {
   const char *drop_what, *drop_arg;
   int drop_err;
   char **envp;
+  /* The limits: the keys the connection is counted under (the client,
+     its /24 or /48, the tracked networks), what its rule says, and for a
+     refusal which limit and the count against it. */
+  struct clientkey keys[CHILD_KEYS_MAX];
+  unsigned nkeys;
+  struct connlimits rule;
+  int rule_found;
+  struct clientkey rule_net;     /* MAXCONNNET's network */
+  int rule_has_net;
+  const char *limit_what;
+  unsigned long limit_count, limit_max;
+  const char *limit_msg;
+  size_t limit_msglen;
 };
 
 static void set_drop(struct conn *c, const char *what, const char *arg, int err)
@@ -652,26 +751,195 @@ static void look_up_names(struct conn *c)
   c->remoteinfo = NULL;
   if (opt.remoteinfo &&
       ident_lookup(&c->local, c->localport, &c->remote, c->remoteport,
-                   opt.timeout,
-                   c->info_buf))
+                   (unsigned) clock_cap(opt.timeout), c->info_buf))
     c->remoteinfo = c->info_buf;
 }
 
-/* The rule's verdict and variables; -1 with errno on a read error. */
+/* ---- per-client limits ---- */
+
+static unsigned client_prefix(const struct ip_addr *ip)
+{
+  return ip->family == AF_INET ? opt.v4prefix : opt.v6prefix;
+}
+
+/* The keys a connection from ip is counted under. */
+static unsigned count_keys(const struct server *srv, const struct ip_addr *ip,
+                           struct clientkey *keys)
+{
+  int v4 = ip->family == AF_INET;
+  unsigned n = 0;
+  if (!srv->counting) return 0;
+  if (clientkey_make(&keys[n], ip, client_prefix(ip)) == 0) n++;
+  if (clientkey_make(&keys[n], ip, v4 ? 24 : 48) == 0) n++;
+  const unsigned char *nets = v4 ? srv->nets_v4 : srv->nets_v6;
+  unsigned nnets = v4 ? srv->nnets_v4 : srv->nnets_v6;
+  for (unsigned i = 0; i < nnets && n < CHILD_KEYS_MAX; i++)
+    if (clientkey_make(&keys[n], ip, nets[i]) == 0) n++;
+  return n;
+}
+
+/* 1 if the networks of this length are counted, so that their count is
+   one look-up away. */
+static int net_tracked(const struct server *srv, const struct clientkey *net)
+{
+  const unsigned char *nets = net->family == CLIENTKEY_V4 ? srv->nets_v4 : srv->nets_v6;
+  unsigned n = net->family == CLIENTKEY_V4 ? srv->nnets_v4 : srv->nnets_v6;
+  for (unsigned i = 0; i < n; i++)
+    if (nets[i] == net->prefix) return 1;
+  return 0;
+}
+
+/* Count the networks of net's length from now on: once, every live
+   child of that family is counted under its network of that length.
+   0, or -1 when no more lengths can be tracked. */
+static int track_net(struct server *srv, const struct clientkey *net)
+{
+  int v4 = net->family == CLIENTKEY_V4;
+  unsigned *n = v4 ? &srv->nnets_v4 : &srv->nnets_v6;
+  if (*n >= NETS_TRACKED) return -1;
+  (v4 ? srv->nets_v4 : srv->nets_v6)[(*n)++] = net->prefix;
+  for (size_t i = 0; i < live_children(srv); i++) {
+    struct child_entry *ch = children_at(srv->children, i);
+    if ((ch->ip.family == AF_INET) != v4 || ch->nkeys >= CHILD_KEYS_MAX ||
+        !ch->nkeys)
+      continue;
+    if (clientkey_make(&ch->keys[ch->nkeys], &ch->ip, net->prefix) == 0 &&
+        conncount_inc(srv->counts, &ch->keys[ch->nkeys]) > 0)
+      ch->nkeys++;
+  }
+  return 0;
+}
+
+/* Connections at once from net: counted, or by a walk of the children
+   (a forked child, or more lengths than are tracked). */
+static unsigned long net_count(struct server *srv, const struct clientkey *net,
+                               int in_parent)
+{
+  if (!net_tracked(srv, net) && (!in_parent || track_net(srv, net) < 0)) {
+    unsigned long n = 0;
+    for (size_t i = 0; i < live_children(srv); i++) {
+      struct clientkey k;
+      const struct child_entry *ch = children_at(srv->children, i);
+      if (clientkey_make(&k, &ch->ip, net->prefix) == 0 && clientkey_equal(&k, net))
+        n++;
+    }
+    return n;
+  }
+  return conncount_get(srv->counts, net);
+}
+
+static void set_limit(struct conn *c, const char *what, unsigned long count,
+                      unsigned long max, const char *msg, size_t msglen)
+{
+  c->outcome = OUT_LIMIT;
+  c->limit_what = what;
+  c->limit_count = count;
+  c->limit_max = max;
+  c->limit_msg = msg;
+  c->limit_msglen = msglen;
+}
+
+static const char *option_message(const char *msg, size_t *len)
+{
+  *len = msg ? strlen(msg) : 0;
+  return msg;
+}
+
+/* -C, from the parent's own counts: 1 if refused.  The counts are those
+   of the live children; this connection is not among them yet. */
+static int over_client_limit(const struct server *srv, struct conn *c)
+{
+  if (!opt.client_limit || !c->nkeys) return 0;
+  unsigned long n = conncount_get(srv->counts, &c->keys[0]);
+  if (n < opt.client_limit) return 0;
+  size_t len;
+  const char *msg = option_message(opt.client_msg, &len);
+  set_limit(c, "client", n, opt.client_limit, msg, len);
+  return 1;
+}
+
+/* -F, or the rule's MAXCONNRATE: 1 if refused. */
+static int over_rate(struct server *srv, struct conn *c)
+{
+  unsigned long rate = opt.rate_milli, burst = opt.burst;
+  const char *msg = opt.rate_msg;
+  size_t len = msg ? strlen(msg) : 0;
+  if (c->rule_found && c->rule.rate_milli) {
+    rate = c->rule.rate_milli;
+    burst = c->rule.burst;
+    msg = c->rule.diemsg;
+    len = c->rule.diemsglen;
+  }
+  if (!rate || !srv->rates) return 0;
+  struct clientkey k;
+  if (clientkey_make(&k, &c->remote, client_prefix(&c->remote)) < 0) return 0;
+  if (ratelimit_take_with(srv->rates, &k, clock_ms(), rate, burst) != 0) return 0;
+  set_limit(c, "rate", rate, burst, msg, len);
+  return 1;
+}
+
+/* The rule's MAXCONNIP, MAXCONNC, MAXCONNNET against the parent's counts
+   (in a forked child: its copy of them, exact as of the fork). */
+static int over_rule_limits(struct server *srv, struct conn *c, int in_parent)
+{
+  const struct connlimits *r = &c->rule;
+  if (!c->rule_found || !connlimits_concurrent(r) || c->nkeys < 2) return 0;
+  unsigned long n = conncount_get(srv->counts, &c->keys[0]);
+  if (r->maxconnip && n >= r->maxconnip) {
+    set_limit(c, "MAXCONNIP", n, r->maxconnip, r->diemsg, r->diemsglen);
+    return 1;
+  }
+  n = conncount_get(srv->counts, &c->keys[1]);
+  if (r->maxconnc && n >= r->maxconnc) {
+    set_limit(c, "MAXCONNC", n, r->maxconnc, r->diemsg, r->diemsglen);
+    return 1;
+  }
+  if (r->maxconnnet && c->rule_has_net) {
+    n = net_count(srv, &c->rule_net, in_parent);
+    if (n >= r->maxconnnet) {
+      set_limit(c, "MAXCONNNET", n, r->maxconnnet, r->diemsg, r->diemsglen);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* TCPCONNNUM: the client's connections at once, this one included; set
+   where a limit applies (-C, or a rule with MAXCONN...). */
+static void set_connnum(struct server *srv, const struct conn *c)
+{
+  if (!c->nkeys || (!opt.client_limit &&
+                    !(c->rule_found && connlimits_concurrent(&c->rule))))
+    return;
+  char buf[FMT_ULONG];
+  size_t n = fmt_ulong(buf, conncount_get(srv->counts, &c->keys[0]) + 1);
+  envb_setn(&srv->env, "TCPCONNNUM", 10, buf, n);
+}
+
+/* ---- rules ---- */
+
+/* The rule's verdict and variables; -1 with errno on a read error.  With
+   env NULL only what the rule says about limits and proxies is kept (the
+   parent's look-up by address on the slow path). */
 static int use_rule(struct server *srv, const struct rules_query *q,
-                    struct conn *c)
+                    struct conn *c, struct envb *env)
 {
   struct rules_found f;
   int r = rules_db_lookup(&srv->rules, q, &f);
+  c->rule_found = r == 1;
   if (r <= 0) return r;
+  connlimits_from_rule(f.data, f.datalen, &c->rule);
+  c->rule_has_net = c->rule.maxconnnet &&
+      connlimits_rule_network(f.key, f.keylen, &c->remote, &c->rule_net) == 0;
   if (rules_data_denies(f.data, f.datalen)) {
     c->outcome = OUT_DENY;
     return 1;
   }
+  if (!env) return 1;
   size_t pos = 0, len;
   const char *item;
   while (rules_data_next(f.data, f.datalen, &pos, &item, &len))
-    if (memchr(item, '=', len)) envb_put(&srv->env, item, len);
+    if (memchr(item, '=', len)) envb_put(env, item, len);
   return 1;
 }
 
@@ -682,13 +950,26 @@ static void apply_rules(struct server *srv, struct conn *c, const char *ipstr)
   struct rules_query q = { &c->remote, ipstr, c->remotehost, c->remoteinfo };
   c->outcome = OUT_OK;
   if (!opt.rules) return;
-  if (use_rule(srv, &q, c) < 0 && (errno != ENOENT || !opt.rules_optional))
+  if (use_rule(srv, &q, c, &srv->env) < 0 &&
+      (errno != ENOENT || !opt.rules_optional))
     set_drop(c, "unable to read ", opt.rules, errno);
 }
 
+/* The slow path's parent: the rule of the client's address alone (no
+   names, no ident), for what the parent itself must decide (the rate, a
+   PROXY header).  A read error is left for the child to report. */
+static void address_rule(struct server *srv, struct conn *c)
+{
+  char ipstr[IP_FMT_SIZE];
+  ip_format(&c->remote, ipstr);
+  struct rules_query q = { &c->remote, ipstr, NULL, NULL };
+  if (opt.rules) use_rule(srv, &q, c, NULL);
+  c->outcome = OUT_OK;
+}
+
 /* Everything between the banner and the log line: local address, names,
-   ident, rules, the environment.  In the parent (fast path) or in a
-   forked child (slow path). */
+   ident, rules, limits, the environment.  In the parent (fast path) or
+   in a forked child (slow path). */
 static void prepare(struct server *srv, struct conn *c)
 {
   char ipstr[IP_FMT_SIZE];
@@ -709,8 +990,30 @@ static void prepare(struct server *srv, struct conn *c)
   tcpenv_apply(&srv->env, &t);
   apply_rules(srv, c, ipstr);
   if (c->outcome != OUT_OK) return;
+  if (srv->fast_path && over_rate(srv, c)) return;
+  if (over_rule_limits(srv, c, srv->fast_path)) return;
+  set_connnum(srv, c);
   c->envp = envb_vec(&srv->env);
   if (!c->envp) set_drop(c, "out of memory", "", 0);
+}
+
+/* The two address fields of the ok/deny line:
+   LOCALHOST:LOCALIP:LOCALPORT REMOTEHOST:REMOTEIP:REMOTEINFO:REMOTEPORT */
+static void log_addresses(struct logline *l, const struct conn *c)
+{
+  logline_field(l, c->localhost);
+  logline_add(l, ":", 1);
+  logline_ip(l, &c->local);
+  logline_add(l, ":", 1);
+  logline_num(l, c->localport);
+  logline_add(l, " ", 1);
+  logline_field(l, c->remotehost);
+  logline_add(l, ":", 1);
+  logline_ip(l, &c->remote);
+  logline_add(l, ":", 1);
+  logline_field(l, c->remoteinfo);
+  logline_add(l, ":", 1);
+  logline_num(l, c->remoteport);
 }
 
 static void log_pid(pid_t pid, const struct conn *c)
@@ -729,20 +1032,66 @@ static void log_verdict(pid_t pid, const struct conn *c)
   logline_str(&l, c->outcome == OUT_DENY ? "tcpserver: deny " : "tcpserver: ok ");
   logline_num(&l, (unsigned long) pid);
   logline_add(&l, " ", 1);
-  logline_field(&l, c->localhost);
-  logline_add(&l, ":", 1);
-  logline_ip(&l, &c->local);
-  logline_add(&l, ":", 1);
-  logline_num(&l, c->localport);
-  logline_add(&l, " ", 1);
-  logline_field(&l, c->remotehost);
-  logline_add(&l, ":", 1);
-  logline_ip(&l, &c->remote);
-  logline_add(&l, ":", 1);
-  logline_field(&l, c->remoteinfo);
-  logline_add(&l, ":", 1);
-  logline_num(&l, c->remoteport);
+  log_addresses(&l, c);
   logline_write(&l, 2);
+}
+
+/* "tcpserver: limit PID LOCAL REMOTE WHAT COUNT/MAX" (PID 0: the parent
+   refused, no process); for the rate, WHAT is "rate" and the figures
+   are the rate per second and the burst. */
+static void log_limit(pid_t pid, const struct conn *c)
+{
+  struct logline l = { .len = 0 };
+  if (opt.verbosity < 2) return;
+  logline_str(&l, "tcpserver: limit ");
+  logline_num(&l, (unsigned long) pid);
+  logline_add(&l, " ", 1);
+  log_addresses(&l, c);
+  logline_add(&l, " ", 1);
+  logline_str(&l, c->limit_what);
+  logline_add(&l, " ", 1);
+  if (!strcmp(c->limit_what, "rate")) {
+    char frac[4] = { (char) ('0' + c->limit_count % 1000 / 100),
+                     (char) ('0' + c->limit_count % 100 / 10),
+                     (char) ('0' + c->limit_count % 10), 0 };
+    logline_num(&l, c->limit_count / 1000);
+    if (c->limit_count % 1000) {
+      logline_add(&l, ".", 1);
+      logline_add(&l, frac, frac[2] != '0' ? 3 : frac[1] != '0' ? 2 : 1);
+    }
+  } else {
+    logline_num(&l, c->limit_count);
+  }
+  logline_add(&l, "/", 1);
+  logline_num(&l, c->limit_max);
+  logline_write(&l, 2);
+}
+
+/* The refused client gets the message and CRLF, if the socket takes them
+   at once (a new connection's buffer always does: the message is cut to
+   fit), never waiting on it; what it sent is read away, so that the
+   close does not reset the connection before the message arrives. */
+#define REFUSAL_MSG_MAX 1000
+static void tell_refused(const struct conn *c)
+{
+  char buf[REFUSAL_MSG_MAX + 2];
+  size_t n = c->limit_msg ? c->limit_msglen : 0;
+  if (c->limit_msg) {
+    if (n > REFUSAL_MSG_MAX) n = REFUSAL_MSG_MAX;
+    memcpy(buf, c->limit_msg, n);
+    buf[n++] = '\r';
+    buf[n++] = '\n';
+    send(c->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+  }
+  shutdown(c->fd, SHUT_WR);
+  recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
+}
+
+/* A refusal for a limit: logged, told, no program. */
+static void refuse(const struct conn *c, pid_t pid)
+{
+  log_limit(pid, c);
+  tell_refused(c);
 }
 
 static void socket_options(int fd, const struct conn *c)
@@ -789,6 +1138,10 @@ static _Noreturn void run_child(struct server *srv, struct conn *c)
     _exit(111);
   }
   if (!srv->fast_path) prepare(srv, c);
+  if (c->outcome == OUT_LIMIT) {
+    refuse(c, pid);
+    _exit(100);
+  }
   if (c->outcome == OUT_DROP) {
     drop(c->drop_what, c->drop_arg, c->drop_err);
     _exit(111);
@@ -821,6 +1174,42 @@ static pid_t spawn_slow(struct server *srv, struct conn *c)
   return pid;
 }
 
+/* A refusal decided by the parent: no process. */
+static void refuse_here(struct conn *c)
+{
+  if (opt.verbosity >= 2 && local_address(c) == 0) c->localhost = opt.localname;
+  refuse(c, 0);
+}
+
+/* From the accepted connection to its child: the limits the parent
+   decides, the rule (fast path: all of it), the child. */
+static void admit(struct server *srv, struct conn *c)
+{
+  if (over_client_limit(srv, c)) {
+    refuse_here(c);
+    return;
+  }
+  if (srv->fast_path) {
+    prepare(srv, c);
+  } else {
+    address_rule(srv, c);
+    over_rate(srv, c);
+  }
+  if (c->outcome == OUT_LIMIT) {
+    refuse_here(c);
+    return;
+  }
+  print_status(live_children(srv) + 1);
+  pid_t pid = srv->fast_path ? spawn_fast(srv, c) : spawn_slow(srv, c);
+  if (pid < 0) {
+    if (opt.verbosity)
+      msg_warn("dropping connection, unable to fork: ", errtext(errno));
+    print_status(live_children(srv));
+  } else {
+    child_add(srv, pid, &c->remote, c->keys, c->nkeys);
+  }
+}
+
 static void handle(struct server *srv, int fd,
                    const struct sockaddr_storage *peer)
 {
@@ -831,16 +1220,8 @@ static void handle(struct server *srv, int fd,
     c.local = srv->bound_ip;
     c.localport = srv->bound_port;
   }
-  if (srv->fast_path) prepare(srv, &c);
-  print_status(srv->nchildren + 1);
-  pid_t pid = srv->fast_path ? spawn_fast(srv, &c) : spawn_slow(srv, &c);
-  if (pid < 0) {
-    if (opt.verbosity)
-      msg_warn("dropping connection, unable to fork: ", errtext(errno));
-    print_status(srv->nchildren);
-  } else {
-    child_add(srv, pid);
-  }
+  c.nkeys = count_keys(srv, &c.remote, c.keys);
+  admit(srv, &c);
   close(fd);
 }
 
@@ -864,7 +1245,7 @@ static _Noreturn void serve(struct server *srv)
       drain_step(srv);
       continue;
     }
-    if (srv->nchildren >= opt.limit) {
+    if (live_children(srv) >= opt.limit) {
       wait_for(srv, -1, 0);
       continue;
     }
@@ -897,7 +1278,7 @@ int main(int argc, char **argv)
   resolve_host(argv[optind], &srv.bound_ip);
   srv.bound_port = resolve_port(argv[optind + 1]);
   apply_interface(&srv.bound_ip);
-  children_init(&srv);
+  tables_init(&srv);
   srv.fast_path = !opt.remotehost && !opt.remoteinfo && opt.localname &&
                   opt.bannerlen <= FAST_BANNER_MAX;
   envb_init(&srv.env, environ);
@@ -914,6 +1295,6 @@ int main(int argc, char **argv)
   if (opt.printport) print_port(srv.bound_port);
   close(0);
   close(1);
-  print_status(srv.nchildren);
+  print_status(0);
   serve(&srv);
 }

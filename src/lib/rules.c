@@ -43,6 +43,21 @@ int rules_data_next(const char *data, size_t datalen, size_t *pos,
   return 0;
 }
 
+int rules_data_get(const char *data, size_t datalen, const char *name,
+                   const char **value, size_t *len)
+{
+  size_t pos = 0, itemlen, namelen = strlen(name);
+  const char *item;
+  while (rules_data_next(data, datalen, &pos, &item, &itemlen))
+    if (itemlen > namelen && item[namelen] == '=' &&
+        memcmp(item, name, namelen) == 0) {
+      *value = item + namelen + 1;
+      *len = itemlen - namelen - 1;
+      return 1;
+    }
+  return 0;
+}
+
 size_t rules_data_add_deny(char *buf, size_t len, size_t cap)
 {
   if (len > cap || cap - len < 2) return (size_t) -1;

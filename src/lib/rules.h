@@ -83,6 +83,12 @@ int rules_data_denies(const char *data, size_t len);
 int rules_data_next(const char *data, size_t datalen, size_t *pos,
                     const char **item, size_t *len);
 
+/* The value of the rule's variable NAME (the first assignment of it, as
+   rules_data_next finds them): 1 with *value and *len set (not
+   NUL-terminated), 0 when the rule does not set it. */
+int rules_data_get(const char *data, size_t datalen, const char *name,
+                   const char **value, size_t *len);
+
 /* Encoding, for tcprules: append to buf (capacity cap) and return the new
    length, or (size_t) -1 if it does not fit. */
 size_t rules_data_add_deny(char *buf, size_t len, size_t cap);

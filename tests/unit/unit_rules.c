@@ -68,6 +68,21 @@ static const char *which(const char *ipstr, const char *host, const char *info)
   return f.key;
 }
 
+static void test_data_get(void)
+{
+  static const char data[] = "+MAXCONNIP=3\0+DIEMSG=busy\0+MAXCONNIP=9\0+X\0";
+  const char *v;
+  size_t n;
+  tap_ok(rules_data_get(data, sizeof data - 1, "MAXCONNIP", &v, &n) == 1 && n == 1 && *v == '3',
+         "rules_data_get: the first assignment");
+  tap_ok(rules_data_get(data, sizeof data - 1, "DIEMSG", &v, &n) == 1 && n == 4 && !memcmp(v, "busy", 4),
+         "rules_data_get: a later variable");
+  tap_ok(rules_data_get(data, sizeof data - 1, "MAXCONN", &v, &n) == 0, "rules_data_get: no prefix match");
+  tap_ok(rules_data_get(data, sizeof data - 1, "X", &v, &n) == 0, "rules_data_get: an item without = is no value");
+  static const char denied[] = "D\0+A=1\0";
+  tap_ok(rules_data_get(denied, sizeof denied - 1, "A", &v, &n) == 0, "rules_data_get stops at D");
+}
+
 static void test_encoding(void)
 {
   char buf[64];
@@ -294,6 +309,7 @@ int main(void)
   fd = mkstemp(path);
   if (fd < 0) return 111;
   test_encoding();
+  test_data_get();
   test_order();
   test_cidr();
   test_v6();
