@@ -34,7 +34,8 @@
 #       it is still running after SECONDS.
 #   stop_pid(PID[, SIGNAL[, SECONDS]])   send SIGNAL (default TERM), wait
 #       up to SECONDS (default 5); the wait status, or undef when it had to
-#       be killed with SIGKILL (then reaped).
+#       be killed with SIGKILL (then reaped).  A PID that is no child of
+#       ours any more (reaped already) is left alone: undef.
 #   start_server(SERVER, [ARGS...], %o)  SERVER -1 ARGS (a tcpserver, ours
 #       or the reference; ARGS end with host, port, program) with stderr
 #       to a log file; returns { pid, port, log }.  o{log}: the log file
@@ -43,6 +44,11 @@
 #       contains a v it waits (up to 5 s) for the first "status: 0/" line.
 #       Dies when the server prints no port.
 #   stop_server(S)        stop_pid(S->{pid}) (S may also be a pid)
+#   log_settled(S[, SECONDS])   wait (default 10 s) until the -v log of
+#       start_server's S shows every child ended: an "end" line, then
+#       "status: 0/N" last.  True when it does.
+#   normalise(TEXT)       a tcpserver log with pids and ports replaced
+#       (PID, LPORT, RPORT), so that two runs compare
 #   run_cmd([CMD...], %o) run CMD to its end with a deadline; returns
 #       { out, err, status, seconds }: status is the exit code, 128+signal
 #       when killed by one, -1 when o{timeout} (default 20) passed (it is
@@ -92,6 +98,7 @@ use Time::HiRes qw(sleep time);
 our @EXPORT = qw(ours ref_bin have_ref have_tool
   skip_all need_ours need_ref need_tool
   start_process background wait_pid stop_pid start_server stop_server run_cmd
+  log_settled normalise
   line_within read_to_eof fetch wait_until
   private_net need_private_net
   tmpdir slurp spew show show_text
@@ -171,6 +178,9 @@ sub wait_pid {
 
 sub stop_pid {
   my ($pid, $signal, $seconds) = @_;
+  # Already reaped (not a child any more): never signal a pid now reused.
+  my $r = waitpid($pid, WNOHANG);
+  if ($r != 0) { delete $started{$pid}; return $r == $pid ? $? : undef }
   kill $signal // 'TERM', $pid;
   my $status = wait_pid($pid, $seconds // 5);
   return $status if defined $status;
@@ -226,6 +236,20 @@ sub start_server {
 }
 
 sub stop_server { my ($s) = @_; return stop_pid(ref $s ? $s->{pid} : $s) }
+
+sub log_settled {
+  my ($s, $seconds) = @_;
+  return wait_until($seconds // 10,
+    sub { slurp($s->{log}) =~ m{end \d+ status \d+\ntcpserver: status: 0/\d+\n\z} });
+}
+
+sub normalise {
+  my ($text) = @_;
+  $text //= '';
+  $text =~ s/^(tcpserver: (?:pid|ok|deny|end)) \d+/$1 PID/mg;
+  $text =~ s/^(tcpserver: (?:ok|deny) PID [^ ]*:)\d+ (.*):\d+$/$1LPORT $2:RPORT/mg;
+  return $text;
+}
 
 sub run_cmd {
   my ($cmd, %o) = @_;
