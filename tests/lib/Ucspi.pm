@@ -12,7 +12,8 @@
 # running when the test ends, sent SIGTERM, then SIGKILL, and reaped.
 #
 # Programs
-#   ours(NAME)            "$UCSPI_BIN/NAME" (UCSPI_BIN defaults to build)
+#   ours(NAME)            "$UCSPI_BIN/NAME" (UCSPI_BIN defaults to build);
+#                         ours() is the directory itself
 #   ref_bin(NAME)         "/usr/bin/NAME", the reference ucspi-tcp
 #   have_ref(NAME...)     true when every reference program is installed
 #   have_tool(NAME)       true when NAME is a command in PATH
@@ -110,7 +111,7 @@ my $tmp;
 
 # --- programs and skipping
 
-sub ours { my $d = $ENV{UCSPI_BIN} || 'build'; return "$d/$_[0]" }
+sub ours { my $d = $ENV{UCSPI_BIN} || 'build'; return @_ ? "$d/$_[0]" : $d }
 sub ref_bin { "/usr/bin/$_[0]" }
 sub have_ref { for (@_) { return 0 unless -x ref_bin($_) } return 1 }
 sub have_tool { return system("command -v '$_[0]' >/dev/null 2>&1") == 0 }
