@@ -60,7 +60,8 @@
 # Reading and waiting
 #   line_within(FH, SECONDS)   the next line of FH (unbuffered reads), or
 #       what came before EOF, or undef when nothing came in time.
-#   read_to_eof(FH, SECONDS)   all FH gives until EOF or the deadline.
+#   read_to_eof(FH, SECONDS[, \$EOF])   all FH gives until EOF or the
+#       deadline; $EOF (optional) is set true when EOF was reached.
 #   fetch(PORT[, DATA[, HOST]])   connect to HOST (127.0.0.1) PORT, send
 #       DATA and shut down the write side if DATA is defined, read to EOF
 #       within 10 s; what was read ('' when the connection fails).
@@ -295,17 +296,18 @@ sub line_within {
 }
 
 sub read_to_eof {
-  my ($fh, $seconds) = @_;
+  my ($fh, $seconds, $eofref) = @_;
   my $end = time + $seconds;
   my $sel = IO::Select->new($fh);
-  my $got = '';
+  my ($got, $eof) = ('', 0);
   while (1) {
     my $left = $end - time;
     last if $left <= 0 || !$sel->can_read($left);
     my $n = sysread($fh, my $buf, 65536);
-    last unless $n;
+    if (!$n) { $eof = 1; last }
     $got .= $buf;
   }
+  $$eofref = $eof if $eofref;
   return $got;
 }
 
