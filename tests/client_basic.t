@@ -5,32 +5,21 @@
 use strict;
 use warnings;
 use IO::Socket::IP;
-use File::Temp qw(tempdir);
-use Socket qw(SOCK_STREAM);
+use POSIX ();
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
+use Test::More;
 
-my $bin = $ENV{UCSPI_BIN} || 'build';
-my $tc = "$bin/tcpclient";
-my $ref = -x '/usr/bin/tcpclient' ? '/usr/bin/tcpclient' : undef;
-my $dir = tempdir(CLEANUP => 1);
-my $n = 0;
-my @kids;
-END { local $?; kill 'TERM', @kids if @kids; waitpid($_, 0) for @kids }
+need_ours('tcpclient');
+my $tc = ours('tcpclient');
+my $ref = have_ref('tcpclient') ? ref_bin('tcpclient') : undef;
 
-sub slurp { my ($f) = @_; open my $h, '<:raw', $f or return ''; local $/; my $d = <$h>; return defined $d ? $d : '' }
-sub ok { my ($c, $name) = @_; $n++; print(($c ? "ok" : "not ok"), " $n - $name\n"); return $c }
-sub skip { my ($why, $count) = @_; for (1 .. ($count || 1)) { $n++; print "ok $n # SKIP $why\n" } }
-sub diag { my ($s) = @_; $s =~ s/^/# /mg; print $s, "\n" }
-
-# Run a command line (list), stdout and stderr to files, at most 10 s.
+# Run a command line (list), stdin empty, at most 10 s: (exit code,
+# stdout, stderr).
 sub run {
-  my @cmd = @_;
-  my $pid = fork();
-  if (!$pid) {
-    open STDIN, '<', '/dev/null'; open STDOUT, '>', "$dir/out"; open STDERR, '>', "$dir/err";
-    exec('timeout', '10', @cmd) or exit 99;
-  }
-  waitpid($pid, 0);
-  return ($? >> 8, slurp("$dir/out"), slurp("$dir/err"));
+  my $r = run_cmd([@_], stdin => '/dev/null', timeout => 10);
+  return ($r->{status}, $r->{out}, $r->{err});
 }
 
 # A listener that, for each connection, says who connected, then
@@ -39,9 +28,8 @@ sub server {
   my ($host) = @_;
   my $l = IO::Socket::IP->new(Listen => 16, LocalHost => $host, LocalPort => 0,
                               ReuseAddr => 1) or return;
-  my $pid = fork();
-  if (!$pid) {
-    $SIG{ALRM} = sub { exit 0 };
+  background(sub {
+    $SIG{ALRM} = sub { POSIX::_exit(0) };
     $SIG{PIPE} = "IGNORE";
     alarm 60;
     while (my $c = $l->accept) {
@@ -50,9 +38,7 @@ sub server {
       print $c "got ", defined $line ? $line : "nothing\n";
       close $c;
     }
-    exit 0;
-  }
-  push @kids, $pid;
+  });
   my $port = $l->sockport;
   close $l;
   return $port;
@@ -93,8 +79,8 @@ ok($err eq '', 'nothing on stderr without -v');
 }
 
 # The child keeps fds 0-2.
-($rc, $out) = run($tc, '-RHl0', '127.0.0.1', $P, 'sh', '-c', 'echo to-stdout; echo to-stderr >&2; exec 6<&- 7>&-');
-ok($out eq "to-stdout\n" && slurp("$dir/err") eq "to-stderr\n", 'the program keeps stdout and stderr');
+($rc, $out, $err) = run($tc, '-RHl0', '127.0.0.1', $P, 'sh', '-c', 'echo to-stdout; echo to-stderr >&2; exec 6<&- 7>&-');
+ok($out eq "to-stdout\n" && $err eq "to-stderr\n", 'the program keeps stdout and stderr');
 
 # -v
 ($rc, $out, $err) = run($tc, '-v', '-RHl0', '0', $P, 'true');
@@ -126,10 +112,11 @@ ok($rc == 100 && $err eq '', '-q silences the usage message after the options');
 # Service names.
 ($rc, $out, $err) = run($tc, '-RHl0', '127.0.0.1', 'nosuchservice', 'true');
 ok($rc == 111 && $err eq "tcpclient: fatal: unable to figure out port number for nosuchservice\n", 'unknown service name');
-if (getservbyname('tcpmux', 'tcp')) {
+SKIP: {
+  skip('no tcpmux in /etc/services', 1) unless getservbyname('tcpmux', 'tcp');
   ($rc, $out, $err) = run($tc, '-RHl0', '-T', '2', '127.0.0.1', 'tcpmux', 'true');
   ok($err =~ /^tcpclient: unable to connect to 127\.0\.0\.1 port 1: /, 'service name tcpmux is port 1');
-} else { skip('no tcpmux in /etc/services') }
+}
 
 # Usage errors.
 my $usage = "tcpclient: usage: tcpclient [ -hHrRdDqQv ] [ -i localip ] [ -p localport ] [ -T timeoutconn ] [ -l localname ] [ -t timeoutinfo ] host port program\n";
@@ -159,18 +146,20 @@ for (1 .. 2000) {
   if (!$s) { $filled = 1; last }
   push @held, $s;
 }
-if ($filled) {
+SKIP: {
+  skip('backlog does not fill here', 2) unless $filled;
   ($rc, $out, $err) = run($tc, '-RHl0', '-T', '1', '127.0.0.1', $F, 'echo', 'ran');
   ok($rc == 111 && $out eq '' && $err eq "tcpclient: unable to connect to 127.0.0.1 port $F: timed out\n",
      '-T 1: timed out, exit 111') or diag($err);
   ($rc, $out, $err) = run($tc, '-q', '-RHl0', '-T', '0+1', '127.0.0.1', $F, 'true');
   ok($rc == 111 && $err eq '', '-T 0+1 with -q');
-} else { skip('backlog does not fill here', 2) }
+}
 @held = (); close $full;
 
 # IPv6 over ::1.
 my $P6 = server('::1');
-if ($P6) {
+SKIP: {
+  skip('no ::1', 10) unless $P6;
   ($rc, $out, $err) = run($tc, '-v', '-RHl0', '::1', $P6, 'sh', '-c', "$show; read g <&6; echo \"\$g\"");
   %env = $out =~ /^(\w+)=(.*)$/mg;
   ok($rc == 0 && $env{PROTO} eq 'TCP6' && $env{TCPREMOTEIP} eq '::1' && $env{TCPLOCALIP} eq '::1'
@@ -198,10 +187,11 @@ if ($P6) {
     or diag($err);
   ($rc, $out, $err) = run($tc, '-RHl0', '-I', 'nosuchif0', 'fe80::1', $C, 'true');
   ok($rc == 100, '-I with an unknown interface: usage');
-} else { skip('no ::1', 10) }
+}
 
 # The reference, side by side (its DNS-only host lookup aside).
-if ($ref) {
+SKIP: {
+  skip('no reference tcpclient', 19) unless $ref;
   my $norm = sub { my ($s) = @_; $s =~ s/^TCPLOCALPORT=\d+$/TCPLOCALPORT=N/mg; $s =~ s/^hello 127.0.0.1 \d+$/hello/mg; $s };
   for my $args (
     ['-RHl0', '127.0.0.1', $P, 'sh', '-c', "$show; read g <&6; echo \"\$g\"; echo x >&7; read r <&6; echo \"\$r\""],
@@ -224,6 +214,5 @@ if ($ref) {
     my $theirs = "$rrc\n" . $norm->($rout) . $rerr;
     ok($ours eq $theirs, "same as the reference: tcpclient @a") or diag("ours:\n$ours\nreference:\n$theirs");
   }
-} else { skip('no reference tcpclient', 19) }
-
-print "1..$n\n";
+}
+done_testing();

@@ -4,26 +4,27 @@
 use strict;
 use warnings;
 use IO::Socket::IP;
+use POSIX ();
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
+use Test::More;
 
-my $bin = $ENV{UCSPI_BIN} || 'build';
-my $tc = "$bin/tcpclient";
-my @kids;
-END { local $?; kill 'TERM', @kids if @kids; waitpid($_, 0) for @kids }
-
+need_ours('tcpclient');
+my $tc = ours('tcpclient');
 my $identd = IO::Socket::IP->new(Listen => 5, LocalHost => '127.0.0.1', LocalPort => 113, ReuseAddr => 1);
-if (!$identd) { print "1..0 # SKIP cannot listen on 127.0.0.1:113\n"; exit 0 }
+skip_all('cannot listen on 127.0.0.1:113') unless $identd;
 my $server = IO::Socket::IP->new(Listen => 5, LocalHost => '127.0.0.1', LocalPort => 0) or die;
 my $P = $server->sockport;
 
-sub background {
+# A helper process, gone after 30 s at most.
+sub helper {
   my ($code) = @_;
-  my $pid = fork();
-  if (!$pid) { $SIG{PIPE} = 'IGNORE'; $SIG{ALRM} = sub { exit 0 }; alarm 30; $code->(); exit 0 }
-  push @kids, $pid;
+  background(sub { $SIG{PIPE} = 'IGNORE'; $SIG{ALRM} = sub { POSIX::_exit(0) }; alarm 30; $code->() });
 }
-background(sub { while (my $c = $server->accept) { close $c } });
+helper(sub { while (my $c = $server->accept) { close $c } });
 # The identd answers the first query, stays silent on the second.
-background(sub {
+helper(sub {
   my $k = 0;
   while (my $c = $identd->accept) {
     my $q = <$c>;
@@ -35,13 +36,11 @@ background(sub {
 });
 close $identd; close $server;
 
-my $n = 0;
-sub ok { my ($c, $name) = @_; $n++; print(($c ? "ok" : "not ok"), " $n - $name\n") }
 my $show = 'echo "info=${TCPREMOTEINFO-unset}"';
 my $out = `timeout 10 $tc -Hl0 127.0.0.1 $P sh -c '$show' 2>&1`;
-ok($out eq "info=joe\n", '-r: TCPREMOTEINFO from the identd, white space removed') or print "# $out";
+ok($out eq "info=joe\n", '-r: TCPREMOTEINFO from the identd, white space removed') or diag($out);
 $out = `timeout 10 $tc -Hl0 -t 1 127.0.0.1 $P sh -c '$show' 2>&1`;
 ok($out eq "info=unset\n", '-t 1: a silent identd leaves TCPREMOTEINFO unset');
 $out = `TCPREMOTEINFO=stale timeout 10 $tc -RHl0 127.0.0.1 $P sh -c '$show' 2>&1`;
 ok($out eq "info=unset\n", '-R: no lookup, inherited value removed');
-print "1..$n\n";
+done_testing();

@@ -1,50 +1,52 @@
-#!/bin/sh
+#!/usr/bin/perl
 # tcpclient against our tcpserver (or the reference's when ours is not
 # built): both ends agree on the addresses and ports, data flows both
 # ways, recordio under tcpserver logs the dialogue.
-B=${UCSPI_BIN:-build}
-SERVER=$B/tcpserver
-[ -x "$SERVER" ] || SERVER=/usr/bin/tcpserver
-if [ ! -x "$SERVER" ] || [ ! -x "$B/tcpclient" ]; then echo "1..0 # SKIP no tcpserver"; exit 0; fi
-T=$(mktemp -d) || exit 1
-pids=
-trap 'for p in $pids; do kill $p 2>/dev/null; done; rm -rf "$T"' EXIT
-n=0
-ok() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-same() { [ "$1" = "$2" ]; echo $?; }
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
+use Test::More;
 
-start() { # host, program...: a server on a free port; sets PORT
-  host=$1; shift
-  : > "$T/port"
-  timeout 30 "$SERVER" -1 -RHl0 "$host" 0 "$@" > "$T/port" 2> "$T/server.err" &
-  pids="$pids $!"
-  for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-    PORT=$(head -n 1 "$T/port")
-    [ -n "$PORT" ] && return 0
-    sleep 0.1
-  done
-  return 1
+my $server = -x ours('tcpserver') ? ours('tcpserver') : ref_bin('tcpserver');
+skip_all('no tcpserver') unless -x $server && -x ours('tcpclient');
+my $tc = ours('tcpclient');
+
+# A server on a free port of HOST running PROGRAM...; undef when it
+# cannot start.
+sub server {
+  my ($host, @prog) = @_;
+  my $s = eval { start_server($server, ['-RHl0', $host, '0', @prog]) };
+  return $s;
+}
+sub client { my $r = run_cmd([$tc, '-RHl0', @_], timeout => 10); return $r->{out} }
+
+my $s = server('127.0.0.1', 'sh', '-c', 'echo "$TCPREMOTEIP $TCPREMOTEPORT $TCPLOCALPORT"; read line; echo "got $line"');
+my $out = client('127.0.0.1', $s->{port}, 'sh', '-c',
+  'read seen <&6; echo ping >&7; read reply <&6; echo "$seen|$reply|$TCPLOCALIP $TCPLOCALPORT $TCPREMOTEPORT"');
+chomp $out;
+my ($seen, $reply, $mine) = split /\|/, $out, 3;
+my @theirs = split ' ', $seen // '';
+my @mine = split ' ', $mine // '';
+is("@theirs[0 .. 2]", ($mine[0] // '') eq '127.0.0.1' ? "@mine[0 .. 2]" : '',
+   'the server sees our address and ports, we see its');
+is($reply, 'got ping', 'data flows both ways over fds 6 and 7');
+stop_server($s);
+
+SKIP: {
+  my $s6 = server('::1', 'sh', '-c', 'echo "$PROTO $TCPREMOTEIP"');
+  skip('no IPv6 server', 1) unless $s6;
+  is(client('::1', $s6->{port}, 'sh', '-c', 'read seen <&6; echo "$seen|$PROTO $TCPLOCALIP"'),
+     "TCP6 ::1|TCP6 ::1\n", 'IPv6 end to end');
+  stop_server($s6);
 }
 
-start 127.0.0.1 sh -c 'echo "$TCPREMOTEIP $TCPREMOTEPORT $TCPLOCALPORT"; read line; echo "got $line"'
-out=$(timeout 10 "$B/tcpclient" -RHl0 127.0.0.1 "$PORT" sh -c \
-  'read seen <&6; echo ping >&7; read reply <&6; echo "$seen|$reply|$TCPLOCALIP $TCPLOCALPORT $TCPREMOTEPORT"')
-seen=${out%%|*}; rest=${out#*|}; reply=${rest%%|*}; mine=${rest#*|}
-set -- $seen
-ok "$(same "$1 $2 $3" "$(echo "$mine" | awk '$1 == "127.0.0.1" {print $1, $2, $3}')")" "the server sees our address and ports, we see its"
-ok "$(same "$reply" "got ping")" "data flows both ways over fds 6 and 7"
-
-if start ::1 sh -c 'echo "$PROTO $TCPREMOTEIP"'; then
-  out=$(timeout 10 "$B/tcpclient" -RHl0 ::1 "$PORT" sh -c 'read seen <&6; echo "$seen|$PROTO $TCPLOCALIP"')
-  ok "$(same "$out" "TCP6 ::1|TCP6 ::1")" "IPv6 end to end"
-else
-  n=$((n+1)); echo "ok $n # SKIP no IPv6 server"
-fi
-
-start 127.0.0.1 "$B/recordio" sh -c 'read line; echo "got $line"'
-out=$(echo hello | timeout 10 "$B/tcpclient" -RHl0 127.0.0.1 "$PORT" sh -c 'cat >&7; cat <&6')
-ok "$(same "$out" "got hello")" "recordio under tcpserver passes the data"
-for i in 1 2 3 4 5 6 7 8 9 10; do grep -q '> \[EOF\]' "$T/server.err" && break; sleep 0.1; done
-log=$(sed -n 's/^[0-9]* //p' "$T/server.err")
-ok "$(same "$log" "$(printf '< hello \n> got hello \n> [EOF]')")" "recordio's transcript on the server's stderr"
-echo "1..$n"
+$s = server('127.0.0.1', ours('recordio'), 'sh', '-c', 'read line; echo "got $line"');
+my $r = run_cmd([$tc, '-RHl0', '127.0.0.1', $s->{port}, 'sh', '-c', 'cat >&7; cat <&6'], in => "hello\n", timeout => 10);
+is($r->{out}, "got hello\n", 'recordio under tcpserver passes the data');
+wait_until(10, sub { slurp($s->{log}) =~ /> \[EOF\]/ });
+my $log = join '', map { s/^\d+ //r } grep { /^\d+ / } split /^/m, slurp($s->{log});
+is($log, "< hello \n> got hello \n> [EOF]\n", "recordio's transcript on the server's stderr");
+stop_server($s);
+done_testing();

@@ -3,14 +3,14 @@
 # translation, and byte for byte against the reference when installed.
 use strict;
 use warnings;
-use File::Temp qw(tempdir);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
+use Test::More;
 
-my $bin = $ENV{UCSPI_BIN} || 'build';
-my $dir = tempdir(CLEANUP => 1);
-my $n = 0;
-
-sub slurp { my ($f) = @_; open my $h, '<:raw', $f or die "$f: $!"; local $/; my $d = <$h>; return defined $d ? $d : '' }
-sub spew { my ($f, $d) = @_; open my $h, '>:raw', $f or die "$f: $!"; print $h $d; close $h }
+need_ours('addcr', 'delcr', 'fixcrio');
+my $bin = ours();
+my $dir = tmpdir();
 
 # Run "cmd < input", return (stdout, exit code).  Output goes through a
 # pipe read to its end: fixcrio's relay may still be writing after the
@@ -25,13 +25,6 @@ sub run {
   return (slurp("$dir/out"), $rc eq '' ? -1 : $rc);
 }
 
-sub ok {
-  my ($cond, $name) = @_;
-  $n++;
-  print(($cond ? "ok" : "not ok"), " $n - $name\n");
-}
-
-sub show { my ($s) = @_; $s =~ s/([^ -~])/sprintf("\\x%02x", ord $1)/ge; length($s) > 60 ? substr($s, 0, 60) . '...' : $s }
 
 my $chunk = 8192;
 my %bigs = (
@@ -54,14 +47,14 @@ my %model = (
 my $have_ref = -x '/usr/bin/addcr' && -x '/usr/bin/fixcrio';
 
 for my $in (@inputs) {
-  my $what = show($in) . ' (' . length($in) . ' bytes)';
+  my $what = show($in, 60) . ' (' . length($in) . ' bytes)';
   for my $p (qw(addcr delcr)) {
     my ($out, $rc) = run("$bin/$p", $in);
     ok($out eq $model{$p}->($in) && $rc == 0, "$p on $what");
     if ($have_ref) {
       my ($ref, $rrc) = run("/usr/bin/$p", $in);
       ok($out eq $ref && $rc == $rrc, "$p same as the reference on $what");
-    } else { $n++; print "ok $n # SKIP no reference\n" }
+    } else { SKIP: { skip('no reference', 1) } }
   }
   # fixcrio's input direction: the program stores what it reads.
   my ($out, $rc) = run("$bin/fixcrio sh -c 'cat > $dir/got'", $in);
@@ -75,7 +68,7 @@ for my $in (@inputs) {
     my ($ref) = run("/usr/bin/fixcrio cat", $in);
     ($out) = run("$bin/fixcrio cat", $in);
     ok($out eq $ref, "fixcrio both sides same as the reference on $what");
-  } else { $n++; print "ok $n # SKIP no reference\n" }
+  } else { SKIP: { skip('no reference', 1) } }
 }
 
 # A CR at the end of one packet counts for the LF starting the next.
@@ -97,4 +90,4 @@ system("$bin/fixcrio /nonexistent/x < /dev/null > $dir/out 2>$dir/err");
 ok(($? >> 8) == 111 && slurp("$dir/err") eq "fixcrio: fatal: unable to run /nonexistent/x: file does not exist\n", 'fixcrio: unable to run');
 ($out, my $rc) = run("$bin/fixcrio sh -c 'cat; exit 7'", "hi\n");
 ok($rc == 7 && $out eq "hi\r\n", "fixcrio: the program's exit code");
-print "1..$n\n";
+done_testing();

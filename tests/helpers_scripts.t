@@ -4,17 +4,15 @@
 use strict;
 use warnings;
 use IO::Socket::IP;
-use File::Temp qw(tempdir);
+use POSIX ();
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
+use Test::More;
 
-my $bin = $ENV{UCSPI_BIN} || 'build';
-my $dir = tempdir(CLEANUP => 1);
-my @kids;
-END { local $?; kill 'TERM', @kids if @kids; waitpid($_, 0) for @kids }
-my $n = 0;
-sub ok { my ($c, $name) = @_; $n++; print(($c ? "ok" : "not ok"), " $n - $name\n"); return $c }
-sub slurp { my ($f) = @_; open my $h, '<:raw', $f or return ''; local $/; my $d = <$h>; defined $d ? $d : '' }
-sub spew { my ($f, $d) = @_; open my $h, '>:raw', $f or die; print $h $d; close $h }
-sub show { my ($s) = @_; $s =~ s/([^ -~\n])/sprintf("\\x%02x", ord $1)/ge; $s =~ s/^/# /mg; print "$s\n" }
+need_ours('tcpclient');
+my $bin = ours();
+my $dir = tmpdir();
 
 open my $ch, '<', 'conf-home' or die "conf-home: $!";
 my $home = <$ch>; chomp $home;
@@ -33,18 +31,17 @@ for my $s (@scripts) {
     my $theirs = slurp("/usr/bin/$s");
     s/^#.*\n//mg for $ours, $theirs;
     ok($ours eq $theirs, "$s: the reference's commands, apart from paths and comments")
-      or show("ours:\n$ours\ntheirs:\n$theirs");
-  } else { $n++; print "ok $n # SKIP no reference $s\n" }
+      or diag(show_text("ours:\n$ours\ntheirs:\n$theirs"));
+  } else { SKIP: { skip("no reference $s", 1) } }
 }
 
 # A server that records what it gets and answers with canned bytes.
 sub server {
   my ($answer, $read_request) = @_;
   my $l = IO::Socket::IP->new(Listen => 5, LocalHost => '127.0.0.1', LocalPort => 0) or die;
-  my $pid = fork();
-  if (!$pid) {
-    $SIG{PIPE} = 'IGNORE'; $SIG{ALRM} = sub { exit 0 }; alarm 20;
-    my $c = $l->accept or exit 0;
+  my $pid = background(sub {
+    $SIG{PIPE} = 'IGNORE'; $SIG{ALRM} = sub { POSIX::_exit(0) }; alarm 20;
+    my $c = $l->accept or return;
     my $got = '';
     if ($read_request) {
       while (sysread($c, my $b, 1000)) { $got .= $b; last if $got =~ $read_request }
@@ -52,9 +49,7 @@ sub server {
     spew("$dir/request", $got);
     print $c $answer;
     close $c;
-    exit 0;
-  }
-  push @kids, $pid;
+  });
   my $port = $l->sockport;
   close $l;
   return ($port, $pid);
@@ -76,10 +71,10 @@ ok($out eq "220 hi\r\n250 ok\r\n", 'mconnect: the replies come back unchanged');
 $out = `timeout 10 $dir/http\@ 127.0.0.1 some/path $P`;
 waitpid($pid, 0);
 ok(slurp("$dir/request") eq "GET /some/path HTTP/1.0\r\nHost: 127.0.0.1:$P\r\n\r\n", 'http@: the request');
-ok($out eq "body one\nbody two\n", 'http@: the body without CRs, headers and empty lines dropped') or show($out);
+ok($out eq "body one\nbody two\n", 'http@: the body without CRs, headers and empty lines dropped') or diag(show_text($out));
 
 my $closed = IO::Socket::IP->new(Listen => 1, LocalHost => '127.0.0.1', LocalPort => 0);
 my $C = $closed->sockport; close $closed;
 $out = `timeout 10 $dir/tcpcat 127.0.0.1 $C 2>&1; echo rc=\$?`;
 ok($out eq "tcpclient: unable to connect to 127.0.0.1 port $C: connection refused\nrc=111\n", 'tcpcat: refused');
-print "1..$n\n";
+done_testing();

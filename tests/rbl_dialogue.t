@@ -6,13 +6,14 @@
 use strict;
 use warnings;
 use FindBin;
-use lib $FindBin::Bin;
-use rbl_lib;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
+use Ucspi::Rbl;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(time sleep);
 use Test::More;
 
-need_bin();
+need_ours('rblsmtpd');
 
 my $usage = "rblsmtpd: usage: rblsmtpd [ -b ] [ -R ] [ -t timeout ] [ -r base ] [ -a base ] smtpd [ arg ... ]\n";
 my $G = "220 rblsmtpd.local\r\n";
@@ -25,13 +26,13 @@ sub case {
   my ($name, $args, $env, $input, $out, $err, $status) = @_;
   my %env = (TCPREMOTEIP => '192.0.2.7', %$env);
   delete $env{$_} for grep { !defined $env{$_} } keys %env;
-  my $r = run_rbl(bin('rblsmtpd'), $args, \%env, $input);
+  my $r = run_rbl(ours('rblsmtpd'), $args, \%env, $input);
   is($r->{out}, $out, "$name: output") if defined $out;
   is($r->{err}, $err, "$name: log") if defined $err;
   is($r->{status}, $status // 0, "$name: exit code");
   SKIP: {
-    skip 'no /usr/bin/rblsmtpd', 1 unless have_ref();
-    my $x = run_rbl(refbin('rblsmtpd'), $args, \%env, $input);
+    skip 'no /usr/bin/rblsmtpd', 1 unless have_ref('rblsmtpd');
+    my $x = run_rbl(ref_bin('rblsmtpd'), $args, \%env, $input);
     is_deeply([$r->{out}, $r->{err}, $r->{status}], [$x->{out}, $x->{err}, $x->{status}],
               "$name: same as the reference");
   }
@@ -146,7 +147,7 @@ sub trickle {
   my $replies = () = $out =~ /^250 /mg;
   return ($ended, $elapsed, $replies, $status);
 }
-my ($ended, $elapsed, $replies, $status) = trickle(bin('rblsmtpd'));
+my ($ended, $elapsed, $replies, $status) = trickle(ours('rblsmtpd'));
 ok($ended, '-t 2: a trickling client is dropped');
 ok($elapsed < 11, "-t 2: dropped before its input ended ($elapsed s)");
 ok($replies >= 1 && $replies < 40, "-t 2: $replies of 40 NOOPs answered");

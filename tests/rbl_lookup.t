@@ -8,12 +8,13 @@
 use strict;
 use warnings;
 use FindBin;
-use lib $FindBin::Bin;
-use rbl_lib;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
+use Ucspi::Rbl;
 use Test::More;
 
-need_bin();
-enter_netns();
+need_ours('rblsmtpd');
+need_private_net(mount => 1);
 
 my $long = join ' ', ('0123456789' x 25) x 2;     # two 250-byte strings
 my $log = start_dnsd(<<"ZONE");
@@ -93,7 +94,7 @@ for my $c (@cases) {
   my %env = (TCPREMOTEIP => '1.2.3.4', DNSCACHEIP => '127.0.0.1', %{$extra // {}});
   delete $env{$_} for grep { !defined $env{$_} } keys %env;
   clear_queries($log);
-  my $r = run_rbl(bin('rblsmtpd'), [@$args, 'echo', 'ran'], \%env, $smtp);
+  my $r = run_rbl(ours('rblsmtpd'), [@$args, 'echo', 'ran'], \%env, $smtp);
   my %seen;
   my @q = grep { !$seen{$_}++ } queries($log);    # resolver retries counted once
   if (defined $reply) {
@@ -108,10 +109,10 @@ for my $c (@cases) {
   is_deeply(\@q, $want_q, "$name: queries");
 
   SKIP: {
-    skip 'no /usr/bin/rblsmtpd', 2 unless have_ref();
+    skip 'no /usr/bin/rblsmtpd', 2 unless have_ref('rblsmtpd');
     skip 'slow on the reference; RBL_SLOW_REFERENCE=1 to compare', 2 if $slow && !$slow_ref;
     clear_queries($log);
-    my $x = run_rbl(refbin('rblsmtpd'), [@$args, 'echo', 'ran'], \%env, $smtp, 60);
+    my $x = run_rbl(ref_bin('rblsmtpd'), [@$args, 'echo', 'ran'], \%env, $smtp, 60);
     %seen = ();
     my @xq = grep { !$seen{$_}++ } queries($log);
     is_deeply([$r->{out}, $r->{err}, $r->{status}], [$x->{out}, $x->{err}, $x->{status}],
@@ -122,22 +123,22 @@ for my $c (@cases) {
 
 # Lookups happen while the options are read: the usage error comes after.
 clear_queries($log);
-my $r = run_rbl(bin('rblsmtpd'), [qw(-r bl.test)], { TCPREMOTEIP => '1.2.3.4', DNSCACHEIP => '127.0.0.1' }, '');
+my $r = run_rbl(ours('rblsmtpd'), [qw(-r bl.test)], { TCPREMOTEIP => '1.2.3.4', DNSCACHEIP => '127.0.0.1' }, '');
 is($r->{status}, 100, 'no program: exit 100');
 is($r->{err}, $usage, 'no program: usage');
 is_deeply([queries($log)], ['4.3.2.1.bl.test TXT'], 'no program: the lookup was made first');
 
 # Not listed, program missing: 111.
-$r = run_rbl(bin('rblsmtpd'), [qw(-r nx.test ./no/such/program)], { TCPREMOTEIP => '1.2.3.4', DNSCACHEIP => '127.0.0.1' }, '');
+$r = run_rbl(ours('rblsmtpd'), [qw(-r nx.test ./no/such/program)], { TCPREMOTEIP => '1.2.3.4', DNSCACHEIP => '127.0.0.1' }, '');
 is($r->{status}, 111, 'missing program: exit 111');
 is($r->{err}, "rblsmtpd: fatal: unable to run ./no/such/program: file does not exist\n", 'missing program: message');
 
 # Listed, program missing: the dialogue anyway, as 0.88.
-$r = run_rbl(bin('rblsmtpd'), [qw(-r bl.test ./no/such/program)], { TCPREMOTEIP => '1.2.3.4', DNSCACHEIP => '127.0.0.1' }, "QUIT\r\n");
+$r = run_rbl(ours('rblsmtpd'), [qw(-r bl.test ./no/such/program)], { TCPREMOTEIP => '1.2.3.4', DNSCACHEIP => '127.0.0.1' }, "QUIT\r\n");
 is($r->{out}, "220 rblsmtpd.local\r\n221 rblsmtpd.local\r\n", 'listed, missing program: dialogue');
 
 # The program gets its arguments and the environment untouched.
-$r = run_rbl(bin('rblsmtpd'), ['-r', 'nx.test', 'sh', '-c', 'echo "$0 $1 $RBLX $DNSCACHEIP"; cat', 'a0', 'a1'],
+$r = run_rbl(ours('rblsmtpd'), ['-r', 'nx.test', 'sh', '-c', 'echo "$0 $1 $RBLX $DNSCACHEIP"; cat', 'a0', 'a1'],
              { TCPREMOTEIP => '1.2.3.4', DNSCACHEIP => '127.0.0.1', RBLX => 'kept' }, "input\n");
 is($r->{out}, "a0 a1 kept 127.0.0.1\ninput\n", 'program runs with its arguments, environment and input');
 

@@ -7,12 +7,13 @@
 use strict;
 use warnings;
 use FindBin;
-use lib $FindBin::Bin;
-use rbl_lib;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
+use Ucspi::Rbl;
 use Test::More;
 
-need_bin();
-enter_netns();
+need_ours('rblsmtpd');
+need_private_net(mount => 1);
 
 my $v6 = '1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2';
 my $log = start_dnsd(<<"ZONE");
@@ -33,7 +34,7 @@ sub rbl {
   clear_queries($log);
   my %env = (%base, TCPREMOTEIP => $ip, %{$env // {}});
   delete $env{$_} for grep { !defined $env{$_} } keys %env;
-  my $r = run_rbl(bin('rblsmtpd'), [@$args, 'echo', 'ran'], \%env, $smtp, 40);
+  my $r = run_rbl(ours('rblsmtpd'), [@$args, 'echo', 'ran'], \%env, $smtp, 40);
   my %seen;
   $r->{queries} = [grep { !$seen{$_}++ } queries($log)];
   return $r;
@@ -91,8 +92,8 @@ is($r->{out}, $blocked, 'DNSCACHEIP separated by a comma');
 $r = rbl('1.2.3.4', [qw(-r bl.test)], { DNSCACHEIP => '127.0.0.9.127.0.0.1' });
 is($r->{out}, $blocked, 'DNSCACHEIP in the djbdns form (dots only)');
 SKIP: {
-  skip 'no /usr/bin/rblsmtpd', 1 unless have_ref();
-  my $x = run_rbl(refbin('rblsmtpd'), [qw(-r bl.test echo ran)],
+  skip 'no /usr/bin/rblsmtpd', 1 unless have_ref('rblsmtpd');
+  my $x = run_rbl(ref_bin('rblsmtpd'), [qw(-r bl.test echo ran)],
                   { TCPREMOTEIP => '1.2.3.4', DNSCACHEIP => '127.0.0.9.127.0.0.1' }, $smtp);
   is($x->{out}, $blocked, 'the reference reads that form the same way');
 }
@@ -118,9 +119,9 @@ SKIP: {
   $r = rbl('1.2.3.4', [qw(-r bl.test)], { DNSCACHEIP => '127.0.0.1' });
   is($r->{err}, "rblsmtpd: 1.2.3.4 pid PID: 451 v4 listed\n", 'DNSCACHEIP overrides resolv.conf (and its IPv6 server)');
   SKIP: {
-    skip 'no /usr/bin/rblsmtpd', 1 unless have_ref();
+    skip 'no /usr/bin/rblsmtpd', 1 unless have_ref('rblsmtpd');
     clear_queries($log);
-    my $x = run_rbl(refbin('rblsmtpd'), [qw(-r bl.test echo ran)], { TCPREMOTEIP => '1.2.3.4', DNSCACHEIP => '127.0.0.1' }, $smtp);
+    my $x = run_rbl(ref_bin('rblsmtpd'), [qw(-r bl.test echo ran)], { TCPREMOTEIP => '1.2.3.4', DNSCACHEIP => '127.0.0.1' }, $smtp);
     is($x->{err}, "rblsmtpd: 1.2.3.4 pid PID: 451 v4 listed\n", 'the reference reads DNSCACHEIP the same way');
   }
 }

@@ -3,16 +3,14 @@
 # structure, errors; and the same transcripts as the reference's.
 use strict;
 use warnings;
-use File::Temp qw(tempdir);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
+use Test::More;
 
-my $bin = $ENV{UCSPI_BIN} || 'build';
-my $dir = tempdir(CLEANUP => 1);
-my $n = 0;
-
-sub slurp { my ($f) = @_; open my $h, '<:raw', $f or die "$f: $!"; local $/; my $d = <$h>; return defined $d ? $d : '' }
-sub spew { my ($f, $d) = @_; open my $h, '>:raw', $f or die "$f: $!"; print $h $d; close $h }
-sub ok { my ($c, $name) = @_; $n++; print(($c ? "ok" : "not ok"), " $n - $name\n"); return $c }
-sub show { my ($s) = @_; $s =~ s/([^ -~\n])/sprintf("\\x%02x", ord $1)/ge; $s =~ s/^/# /mg; $s }
+need_ours('recordio');
+my $bin = ours();
+my $dir = tmpdir();
 
 # Run recordio (ours or the reference) on input with a program that
 # records its pid, reads all its input, then writes `output` at once.
@@ -26,7 +24,7 @@ sub record {
     . " < $dir/in > $dir/out 2> $dir/err");
   my $rc = $? >> 8;
   # The relay may still be writing its last line after the program ended.
-  for (1 .. 100) { last if slurp("$dir/err") =~ /> \[EOF\]\n\z/; select(undef, undef, undef, 0.05) }
+  wait_until(10, sub { slurp("$dir/err") =~ /> \[EOF\]\n\z/ });
   my $pid = slurp("$dir/pid"); chomp $pid;
   return (slurp("$dir/err"), slurp("$dir/out"), $rc, $pid);
 }
@@ -60,19 +58,20 @@ for my $c (@cases) {
   my ($name, $in, $out) = @$c;
   my ($t, $stdout, $rc, $pid) = record("$bin/recordio", $in, $out, 3);
   my $want = transcript($pid, '<', $in) . transcript($pid, '>', $out);
-  ok($t eq $want, "transcript: $name") or print show("got:\n$t"), show("want:\n$want");
+  ok($t eq $want, "transcript: $name") or diag(show_text("got:\n$t"), show_text("want:\n$want"));
   ok($stdout eq $out && $rc == 3, "data passes unchanged, program's exit code: $name");
   if ($have_ref) {
     my ($rt, $rstdout, $rrc, $rpid) = record('/usr/bin/recordio', $in, $out, 3);
     $rt =~ s/^\Q$rpid\E /PID /mg;
     $t =~ s/^\Q$pid\E /PID /mg;
     ok($t eq $rt && $rstdout eq $stdout && $rrc == $rc, "same as the reference: $name")
-      or print show("ours:\n$t"), show("reference:\n$rt");
-  } else { $n++; print "ok $n # SKIP no reference recordio\n" }
+      or diag(show_text("ours:\n$t"), show_text("reference:\n$rt"));
+  } else { SKIP: { skip('no reference recordio', 1) } }
 }
 
 # Every transcript line is one write(2): ask strace when there is one.
-if (system('command -v strace >/dev/null 2>&1') == 0) {
+SKIP: {
+  skip('no strace', 1) unless have_tool('strace');
   spew("$dir/in", "a\nb\nc");
   # -ff: a file per process, so that writes of two processes at the same
   # moment cannot show as "unfinished ... resumed" halves.
@@ -80,28 +79,23 @@ if (system('command -v strace >/dev/null 2>&1') == 0) {
   my @w = grep { /write\(2,/ } map { split /\n/, slurp($_) } glob("$dir/strace.*");
   my $lines = () = slurp("$dir/err") =~ /\n/g;
   ok($lines == 8 && @w == $lines && !grep({ !/\\n", \d+\) += \d+$/ } @w), "each transcript line is one write");
-} else { $n++; print "ok $n # SKIP no strace\n" }
+}
 
 # recordio ends when the program's output ends, with stdin still open.
 {
   pipe(my $r_in, my $w_in) or die;
   pipe(my $r_out, my $w_out) or die;
-  my $pid = fork();
-  if (!$pid) {
+  my $pid = background(sub {
+    close $w_in; close $r_out;
     open STDIN, '<&', $r_in; open STDOUT, '>&', $w_out; open STDERR, '>', "$dir/err";
-    exec("$bin/recordio", 'sh', '-c', 'echo bye') or exit 99;
-  }
+    exec("$bin/recordio", 'sh', '-c', 'echo bye');
+  });
   close $r_in; close $w_out;
-  my $got = '';
-  eval {
-    local $SIG{ALRM} = sub { die "timeout\n" };
-    alarm 10;
-    while (sysread($r_out, my $b, 100)) { $got .= $b }
-    alarm 0;
-  };
-  ok(!$@ && $got eq "bye\n", "the relay ends with the program's output, stdin still open");
+  # Read to EOF: it must come within 10 s, although stdin stays open.
+  my $got = read_to_eof($r_out, 10, \my $eof);
+  ok($eof && $got eq "bye\n", "the relay ends with the program's output, stdin still open");
   close $w_in;
-  waitpid($pid, 0);
+  stop_pid($pid);
 }
 
 # The relay stops and the program ends when stdin ends.
@@ -119,7 +113,7 @@ system("$bin/recordio > $dir/out 2> $dir/err");
 ok(($? >> 8) == 100 && slurp("$dir/err") eq "recordio: usage: recordio program [ arg ... ]\n", 'usage');
 system("timeout 10 $bin/recordio /nonexistent/prog < /dev/null > $dir/out 2> $dir/err");
 my $rc = $? >> 8;
-select(undef, undef, undef, 0.2);
+wait_until(10, sub { slurp("$dir/err") =~ /unable to run/ });
 ok($rc == 111 && slurp("$dir/err") =~ /^recordio: fatal: unable to run \/nonexistent\/prog: file does not exist$/m,
    'unable to run: exit 111');
-print "1..$n\n";
+done_testing();

@@ -5,18 +5,18 @@
 # alive, serving, no children or descriptors left behind.
 use strict;
 use warnings;
-use lib 'tests';
-use robust_lib;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
 use Test::More;
-use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use Socket qw(SOL_SOCKET SO_LINGER);
 
-need_bins('tcpserver');
-my $dir = tempdir(CLEANUP => 1);
+need_ours('tcpserver');
+my $dir = tmpdir();
 my $log = "$dir/log";
-my ($pid, $port) = start_server($log,
-  ['-v', '-c', '1', '-B', "hello\r\n", '-H', '-R', '-l', 'x', '127.0.0.1', '0', '/bin/sh', '-c', 'read x; echo "got $x"']);
+my $srv = start_server(ours('tcpserver'), ['-v', '-c', '1', '-B', "hello\r\n", '-H', '-R', '-l', 'x', '127.0.0.1', '0', '/bin/sh', '-c', 'read x; echo "got $x"'], log => $log);
+my ($pid, $port) = @$srv{qw(pid port)};
 ok(wait_until(5, sub { slurp($log) =~ m{status: 0/1} }), 'server started');
 my $fds = fd_count($pid);
 
@@ -50,5 +50,5 @@ is(read_all($s), "hello\r\ngot again\n", 'a new client gets the banner and is se
 ok(wait_until(10, sub { !children($pid) && slurp($log) =~ m{status: 0/1\n\z} }), 'no zombies');
 is(fd_count($pid), $fds, "descriptor count unchanged ($fds)");
 unlike(slurp($log), qr/fatal/, 'nothing fatal logged');
-ok(stop_server($pid), 'server ends on SIGTERM');
+is(stop_server($pid), 0, 'server ends on SIGTERM, exit 0');
 done_testing();

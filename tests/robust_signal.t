@@ -3,19 +3,20 @@
 # does (`end PID status 9` for SIGKILL), and the server carries on.
 use strict;
 use warnings;
-use lib 'tests';
-use robust_lib;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
 use Test::More;
-use File::Temp qw(tempdir);
 use IO::Socket::INET;
 
-need_bins('tcpserver');
-my $dir = tempdir(CLEANUP => 1);
+need_ours('tcpserver');
+my $dir = tmpdir();
 my $log = "$dir/log";
 # The child kills itself with the signal whose number the client sends
 # (0: it answers instead).
 my $script = 'read n; n=$(echo "$n" | tr -dc 0-9); [ "$n" = 0 ] && exec echo alive; kill -"$n" $$; sleep 5';
-my ($pid, $port) = start_server($log, ['-v', '-H', '-R', '-l', 'x', '127.0.0.1', '0', '/bin/sh', '-c', $script]);
+my $srv = start_server(ours('tcpserver'), ['-v', '-H', '-R', '-l', 'x', '127.0.0.1', '0', '/bin/sh', '-c', $script], log => $log);
+my ($pid, $port) = @$srv{qw(pid port)};
 
 sub talk {
   my ($line) = @_;
@@ -35,5 +36,5 @@ for my $case ([9, 'SIGKILL'], [15, 'SIGTERM'], [1, 'SIGHUP']) {
 }
 is(talk(0), "alive\n", 'the server still serves');
 ok(wait_until(10, sub { slurp($log) =~ m{status: 0/40\n\z} }), 'no child left running');
-ok(stop_server($pid), 'server ends on SIGTERM');
+is(stop_server($pid), 0, 'server ends on SIGTERM, exit 0');
 done_testing();

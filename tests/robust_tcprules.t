@@ -5,16 +5,15 @@
 # reference's and the old cdb stays exactly as it was: never a partial cdb.
 use strict;
 use warnings;
-use lib 'tests';
-use robust_lib;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
 use Test::More;
-use File::Temp qw(tempdir);
 use File::Copy qw(copy);
-use Time::HiRes qw(sleep);
 
-need_bins('tcprules', 'tcprulescheck');
-my $dir = tempdir(CLEANUP => 1);
-my $tcprules = bin('tcprules');
+need_ours('tcprules', 'tcprulescheck');
+my $dir = tmpdir();
+my $tcprules = ours('tcprules');
 my $cdb = "$dir/rules.cdb";
 
 # Run tcprules CDB TMP with INPUT (a string, or a file name in \$name).
@@ -29,13 +28,15 @@ sub tcprules {
   my $err = `timeout 60 $tcprules '$cdbf' '$tmp' < '$in' 2>&1 >/dev/null`;
   return ($? >> 8, $err);
 }
+# The bytes a process has read so far (its rchar in /proc).
+sub read_chars { slurp("/proc/$_[0]/io") =~ /^rchar: (\d+)$/m ? $1 : -1 }
 sub same_file { my ($x, $y) = @_; return system('cmp', '-s', $x, $y) == 0 }
 sub lookup {
   my ($cdbf, $ip) = @_;
   local $ENV{TCPREMOTEIP} = $ip;
   delete local $ENV{TCPREMOTEHOST};
   delete local $ENV{TCPREMOTEINFO};
-  return scalar `timeout 20 @{[bin('tcprulescheck')]} '$cdbf'`;
+  return scalar `timeout 20 @{[ours('tcprulescheck')]} '$cdbf'`;
 }
 
 # The old cdb every case must leave alone.
@@ -72,13 +73,11 @@ ok(same_file($cdb, "$dir/saved"), '... and the old cdb intact');
 # Killed in the middle of its input: the old cdb must stay.
 {
   pipe(my $r, my $w) or die;
-  my $pid = fork;
-  if (!$pid) {
+  my $pid = background(sub {
     close $w;
     open STDIN, '<&', $r;
     exec $tcprules, $cdb, "$dir/rules.tmp";
-    exit 127;
-  }
+  });
   close $r;
   local $SIG{PIPE} = 'IGNORE';
   my $half = substr($big, 0, length($big) / 2);
@@ -86,7 +85,8 @@ ok(same_file($cdb, "$dir/saved"), '... and the old cdb intact');
     my $n = syswrite($w, $half, 65536, $off) or last;
     $off += $n;
   }
-  sleep 0.2;
+  # Killed once it has read all that was sent, waiting for more.
+  ok(wait_until(10, sub { read_chars($pid) >= length $half }), 'tcprules read half of its input');
   kill 'KILL', $pid;
   waitpid($pid, 0);
   close $w;

@@ -6,18 +6,15 @@
 # gives the same answer on the other side's cdb.
 use strict;
 use warnings;
-use File::Temp qw(tempdir);
 use FindBin;
-use lib $FindBin::Bin;
-use rules_lib;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
+use Test::More;
 
-my $bin = $ENV{UCSPI_BIN} || 'build';
+my $bin = ours();
 my $ref = '/usr/bin';
-unless (-x "$ref/tcprules" && -x "$ref/tcprulescheck") {
-  print "1..0 # SKIP the reference (ucspi-tcp) is not installed\n";
-  exit 0;
-}
-my $dir = tempdir(CLEANUP => 1);
+need_ref('tcprules', 'tcprulescheck');
+my $dir = tmpdir();
 
 # Run one tcprules; returns "exit|stderr" and leaves the cdb in $cdb.
 sub tcprules {
@@ -25,9 +22,10 @@ sub tcprules {
   spew("$dir/in", $input);
   unlink $cdb, "$cdb.tmp";
   my $rc = system("timeout 10 $prog $cdb $cdb.tmp < $dir/in 2> $dir/err") >> 8;
-  return "$rc|" . (slurp("$dir/err") // '');
+  return "$rc|" . slurp("$dir/err");
 }
 
+sub cdb_bytes { my $f = shift; return -e $f ? slurp($f) : 'none' }
 my $have_cdb = -x '/usr/bin/cdb';
 sub dump_cdb { my $f = shift; return '' unless -f $f && $have_cdb; scalar `cdb -d $f 2>&1` }
 
@@ -95,8 +93,8 @@ for my $input (@corpus) {
   my $r = tcprules("$ref/tcprules", $input, "$dir/ref.cdb");
   my $o = tcprules("$bin/tcprules", $input, "$dir/our.cdb");
   my $name = show($input, 60);
-  ok($r eq $o, "same exit and message: $name") or print "# ref: ", show($r, 60), "\n# our: ", show($o, 60), "\n";
-  ok((slurp("$dir/ref.cdb") // 'none') eq (slurp("$dir/our.cdb") // 'none'), "same cdb bytes: $name");
+  ok($r eq $o, "same exit and message: $name") or diag("ref: " . show($r, 60) . "\nour: " . show($o, 60));
+  ok(cdb_bytes("$dir/ref.cdb") eq cdb_bytes("$dir/our.cdb"), "same cdb bytes: $name");
   ok(dump_cdb("$dir/ref.cdb") eq dump_cdb("$dir/our.cdb"), "same cdb -d: $name");
   ok(!!(-e "$dir/ref.cdb.tmp") == !!(-e "$dir/our.cdb.tmp"), "same tmp left behind: $name");
 }
@@ -154,8 +152,8 @@ for my $file ([$rules, 'with default'], [$rules_nodefault, 'no default']) {
     if (!grep { $_ ne $out[0] } @out) { $same++; next }
     next if $total - $same > 3;
     my $c = $clients[$i];
-    print "# differs for ip=", $c->[0] // '-', " host=", $c->[1] // '-', " info=", $c->[2] // '-', "\n";
-    print map { "#   " . show($_, 60) . "\n" } @out;
+    diag("differs for ip=" . ($c->[0] // '-') . " host=" . ($c->[1] // '-') . " info=" . ($c->[2] // '-'));
+    diag(join "\n", map { '  ' . show($_, 60) } @out);
   }
   ok($same == $total && $total > 400, "tcprulescheck agrees both ways ($file->[1]): $same of $total");
 }
@@ -170,14 +168,14 @@ for my $case (['', 'no argument'], ["$dir/none.cdb", 'missing file'],
   my $r = `$ref/tcprulescheck $arg 2>&1; echo "exit \$?"`;
   my $o = `$bin/tcprulescheck $arg 2>&1; echo "exit \$?"`;
   $r =~ s/^\S+: //mg; $o =~ s/^\S+: //mg;
-  ok($r eq $o, "tcprulescheck, $what: same message and exit") or print "# ref: $r# our: $o";
+  ok($r eq $o, "tcprulescheck, $what: same message and exit") or diag("ref: $r" . "our: $o");
 }
 # The reference crashes on a directory; ours says why.
 my $o = `$bin/tcprulescheck $dir 2>&1; echo "exit \$?"`;
-ok($o =~ /^tcprulescheck: fatal: unable to read \Q$dir\E: .+\nexit 111\n\z/, 'tcprulescheck, a directory: exit 111') or print "# $o";
+ok($o =~ /^tcprulescheck: fatal: unable to read \Q$dir\E: .+\nexit 111\n\z/, 'tcprulescheck, a directory: exit 111') or diag($o);
 for my $args ('', 'only.cdb') {
   my $r = `cd $dir && $ref/tcprules $args < /dev/null 2>&1; echo "exit \$?"`;
   my $o = `cd $dir && $bin/tcprules $args < /dev/null 2>&1; echo "exit \$?"`;
-  ok($r eq $o, "tcprules usage with '$args'") or print "# ref: $r# our: $o";
+  ok($r eq $o, "tcprules usage with '$args'") or diag("ref: $r" . "our: $o");
 }
-done();
+done_testing();

@@ -4,13 +4,13 @@
 # errors exit 111 with the system's reason and the old cdb intact.
 use strict;
 use warnings;
-use File::Temp qw(tempdir);
 use FindBin;
-use lib $FindBin::Bin;
-use rules_lib;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
+use Test::More;
 
-my $bin = $ENV{UCSPI_BIN} || 'build';
-my $dir = tempdir(CLEANUP => 1);
+my $bin = ours();
+my $dir = tmpdir();
 
 # Run tcprules on input with the given cdb and tmp; returns (exit, stderr).
 sub run {
@@ -51,7 +51,7 @@ for my $case (@bad) {
     my $name = show($input);
     ok($rc == 100, "exit 100: $name");
     ok($err eq "tcprules: fatal: unable to parse this line: $shown\n", "message: $name")
-      or print "# got: ", show($err), "\n";
+      or diag('got: ' . show($err));
     ok(slurp($cdb) eq $good, "old cdb intact: $name");
   }
 }
@@ -60,7 +60,7 @@ for my $case (@bad) {
 mkdir "$dir/adir";
 ($rc, $err) = run("1:allow\n", $cdb, "$dir/adir");
 ok($rc == 111 && $err eq "tcprules: fatal: unable to create $dir/adir: is a directory\n",
-   'tmp is a directory: 111, is a directory') or print "# $rc ", show($err), "\n";
+   'tmp is a directory: 111, is a directory') or diag("$rc " . show($err));
 ok(slurp($cdb) eq $good, 'old cdb intact after a create error');
 
 # An unwritable tmp in a directory we may not write (skipped as root).
@@ -68,21 +68,20 @@ SKIP: {
   mkdir "$dir/ro";
   chmod 0555, "$dir/ro";
   if (open my $h, '>', "$dir/ro/probe") { close $h; unlink "$dir/ro/probe";
-    ok(1, '# SKIP running as root: read-only directories are writable'); ok(1, '# SKIP root'); last SKIP }
+    skip('running as root: read-only directories are writable', 2) }
   ($rc, $err) = run("1:allow\n", $cdb, "$dir/ro/rules.tmp");
   ok($rc == 111 && $err eq "tcprules: fatal: unable to create $dir/ro/rules.tmp: access denied\n",
-     'unwritable tmp: 111, access denied') or print "# $rc ", show($err), "\n";
+     'unwritable tmp: 111, access denied') or diag("$rc " . show($err));
   ok(slurp($cdb) eq $good, 'old cdb intact after access denied');
 }
 
 # /dev/full as tmp: the write fails.
-if (-w '/dev/full') {
+SKIP: {
+  skip('no /dev/full', 2) unless -w '/dev/full';
   ($rc, $err) = run("1:allow\n", $cdb, '/dev/full');
   ok($rc == 111 && $err eq "tcprules: fatal: unable to write to /dev/full: out of disk space\n",
-     '/dev/full: 111, out of disk space') or print "# $rc ", show($err), "\n";
+     '/dev/full: 111, out of disk space') or diag("$rc " . show($err));
   ok(slurp($cdb) eq $good, 'old cdb intact after a write error');
-} else {
-  ok(1, '# SKIP no /dev/full') for 1 .. 2;
 }
 
 # The target cannot be renamed over: a non-empty directory, a missing dir.
@@ -90,16 +89,16 @@ mkdir "$dir/target";
 spew("$dir/target/x", 'x');
 ($rc, $err) = run("1:allow\n", "$dir/target", "$dir/rules.tmp");
 ok($rc == 111 && $err eq "tcprules: fatal: unable to move $dir/rules.tmp to $dir/target: is a directory\n",
-   'rename over a directory: 111') or print "# $rc ", show($err), "\n";
+   'rename over a directory: 111') or diag("$rc " . show($err));
 ok(-f "$dir/target/x", 'the directory is untouched');
 ($rc, $err) = run("1:allow\n", "$dir/nodir/rules.cdb", "$dir/rules.tmp");
 ok($rc == 111 && $err eq "tcprules: fatal: unable to move $dir/rules.tmp to $dir/nodir/rules.cdb: file does not exist\n",
-   'rename into a missing directory: 111, file does not exist') or print "# $rc ", show($err), "\n";
+   'rename into a missing directory: 111, file does not exist') or diag("$rc " . show($err));
 
 # Unreadable input: a directory on stdin.
 ($rc, $err) = run(undef, $cdb, "$dir/rules.tmp", $dir);
 ok($rc == 111 && $err eq "tcprules: fatal: unable to read input: is a directory\n",
-   'unreadable input: 111') or print "# $rc ", show($err), "\n";
+   'unreadable input: 111') or diag("$rc " . show($err));
 ok(slurp($cdb) eq $good, 'old cdb intact after a read error');
 
 # Success: fsync then rename; the tmp file is gone, mode 0644 less umask.
@@ -107,9 +106,9 @@ ok(slurp($cdb) eq $good, 'old cdb intact after a read error');
 ok($rc == 0 && $err eq '' && !-e "$dir/rules.tmp" && slurp($cdb) ne $good, 'success replaces the cdb, no tmp left');
 my $strace = `sh -c 'command -v strace'`;
 SKIP: {
-  unless ($strace) { ok(1, '# SKIP no strace') ; last SKIP }
+  skip('no strace', 1) unless $strace;
   spew("$dir/in", "1:allow\n");
   my $trace = `strace -e trace=fsync,close,rename $bin/tcprules $cdb $dir/rules.tmp < $dir/in 2>&1`;
-  ok($trace =~ /fsync\((\d+)\).*\nclose\(\1\).*\nrename\(/, 'fsync, close, then rename') or print "# $trace";
+  ok($trace =~ /fsync\((\d+)\).*\nclose\(\1\).*\nrename\(/, 'fsync, close, then rename') or diag($trace);
 }
-done();
+done_testing();

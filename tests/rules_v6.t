@@ -6,13 +6,13 @@
 # explanations, and the prefix index written only when needed.
 use strict;
 use warnings;
-use File::Temp qw(tempdir);
 use FindBin;
-use lib $FindBin::Bin;
-use rules_lib;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
+use Test::More;
 
-my $bin = $ENV{UCSPI_BIN} || 'build';
-my $dir = tempdir(CLEANUP => 1);
+my $bin = ours();
+my $dir = tmpdir();
 
 sub compile {
   my ($text) = @_;
@@ -52,7 +52,7 @@ is(compile(join '', map { "$_:allow\n" }
    '::/0', '0.0.0.0/0', '::ffff:192.168.7.1/112', 'fe80::1:2/64', '1.2.3.4')), '0', 'odd forms compile');
 SKIP: {
   my $k = keys_of();
-  unless (defined $k) { ok(1, '# SKIP no cdb tool'); last SKIP }
+  skip('no cdb tool', 1) unless defined $k;
   is($k, join(' ', '2001:db8::1', '2001:db8::1:0:0:1', '::1', '1.2.3.4', 'joe@2001:db8::1',
     '10.0.0.0/8', '10.1.2.0/24', '2001:db8::/32', '::/0', '0.0.0.0/0', '192.168.0.0/16',
     'fe80::/64', '1.2.3.4', "\n\0prefix-index"), 'stored canonical, host bits cleared, mapped folded, index last');
@@ -109,7 +109,7 @@ is(check('::ffff:10.1.2.3'), 'rule 10.1.2.: | set environment variable N=dotted2
 compile("2001:db8::1:allow\n1.2.3.:deny\n");
 SKIP: {
   my $k = keys_of();
-  unless (defined $k) { ok(1, '# SKIP no cdb tool'); last SKIP }
+  skip('no cdb tool', 1) unless defined $k;
   is($k, '2001:db8::1 1.2.3.', 'no index record without CIDR rules');
 }
 is(check('1.2.3.4'), 'rule 1.2.3.: | deny connection', 'dotted prefix without index');
@@ -125,4 +125,4 @@ for my $bad ('10.0.0.0/33', '::/129', '10.0.0.0/8/8', '1.2.3.4/ 8', ':::', '2001
   is(compile("1.1.1.1:allow\n$bad:deny\n"), '100', "'$bad' rejected with 100");
   ok(slurp("$dir/r.cdb") eq $before, "'$bad': old cdb intact");
 }
-done();
+done_testing();

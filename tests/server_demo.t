@@ -3,8 +3,9 @@
 # with the TCP environment and the rule's variables, logging with -v.
 use strict;
 use warnings;
-use lib 'tests';
-use server_lib;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
 use IO::Socket::IP;
 use POSIX qw(WNOHANG);
 use Test::More;
@@ -14,17 +15,14 @@ need_ours('tcpserver', 'tcprules', 'tcprulescheck');
 my $probe = IO::Socket::IP->new(Listen => 1, LocalHost => '127.0.0.1', LocalPort => 0) or die;
 my $port = $probe->sockport;
 close $probe;
-my $out = tmp() . '/demo.out';
-my $pid = fork;
-if (!$pid) {
+my $out = tmpdir() . '/demo.out';
+my $pid = background(sub {
   open STDIN, '<', '/dev/null';
   open STDOUT, '>', $out;
   open STDERR, '>&', \*STDOUT;
   $ENV{PORT} = $port;
   exec 'timeout', '30', 'sh', 'src/demo.sh';
-  exit 127;
-}
-END { local $?; if ($pid) { kill 'TERM', $pid; waitpid($pid, 0) } }
+});
 ok(wait_until(10, sub { slurp($out) =~ m{status: 0/40} }), 'the demo server runs') or diag(slurp($out));
 my $got = fetch($port);
 like($got, qr/^hello from the ucspi-tcp demo/, 'greeting');
@@ -34,5 +32,4 @@ ok(wait_until(5, sub { slurp($out) =~ /^tcpserver: ok \d+ /m }), 'logs with -v')
 like(slurp($out), qr/^rule 127\.0\.0\.1:$/m, 'shows tcprulescheck output first');
 kill 'INT', $pid;
 ok(wait_until(5, sub { waitpid($pid, WNOHANG) == $pid }), 'SIGINT (Ctrl-C) stops it');
-$pid = 0;
 done_testing();

@@ -6,14 +6,15 @@
 # DNS directly while we go through /etc/hosts, see server_env.t.
 use strict;
 use warnings;
-use lib 'tests';
-use server_lib;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
 use Test::More;
 
 need_ours('tcpserver');
-if (!have_ref()) { print "1..0 # SKIP reference ucspi-tcp not installed\n"; exit 0 }
+if (!have_ref('tcpserver', 'tcprules')) { skip_all('reference ucspi-tcp not installed') }
 
-my $t = tmp();
+my $t = tmpdir();
 sub rules {
   my ($name, $text) = @_;
   open my $fh, '|-', ref_bin('tcprules'), "$t/$name", "$t/$name.tmp" or die;
@@ -57,11 +58,12 @@ for my $c (@cases) {
   my %got;
   for my $which ('ref', 'ours') {
     my $bin = $which eq 'ref' ? ref_bin('tcpserver') : ours('tcpserver');
-    my $s = start($bin, [@$opts, '127.0.0.1', '0', @prog], env => $env);
+    my $s = start_server($bin, [@$opts, '127.0.0.1', '0', @prog], env => $env);
     my $out = fetch($s->{port});
     log_settled($s) if grep { /^-v|^-[A-Za-z]*v/ } @$opts;
-    wait_until(2, sub { 0 }) if !grep { /v/ } @$opts;
-    stop($s);
+    # No log to tell: the child is gone once the server has reaped it.
+    wait_until(10, sub { !children($s->{pid}) }) if !grep { /v/ } @$opts;
+    stop_server($s);
     $out =~ s/^(TCP(?:LOCAL|REMOTE)PORT)=\d+$/$1=N/mg;
     $got{$which} = [$out, normalise(slurp($s->{log}))];
   }
@@ -100,11 +102,11 @@ for my $b (@bad) {
 # Port numbers are cut to 16 bits as in 0.88: 65536 + p listens on p.
 for my $which ('ref', 'ours') {
   my $bin = $which eq 'ref' ? ref_bin('tcpserver') : ours('tcpserver');
-  my $s = start($bin, [qw(-HRl x 127.0.0.1 0 echo x)]);
+  my $s = start_server($bin, [qw(-HRl x 127.0.0.1 0 echo x)]);
   my $p = $s->{port};
-  stop($s);
-  my $s2 = start($bin, ['-HRl', 'x', '127.0.0.1', 65536 + $p, 'echo', 'x']);
+  stop_server($s);
+  my $s2 = start_server($bin, ['-HRl', 'x', '127.0.0.1', 65536 + $p, 'echo', 'x']);
   is($s2->{port}, $p, "$which: port 65536+$p means $p");
-  stop($s2);
+  stop_server($s2);
 }
 done_testing();

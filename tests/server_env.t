@@ -4,12 +4,13 @@
 # 127.0.0.1 is "localhost" here from /etc/hosts).
 use strict;
 use warnings;
-use lib 'tests';
-use server_lib;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
 use Test::More;
 
 need_ours('tcpserver', 'tcprules');
-my $t = tmp();
+my $t = tmpdir();
 sub rules {
   my ($name, $text) = @_;
   open my $fh, '|-', ours('tcprules'), "$t/$name", "$t/$name.tmp" or die;
@@ -20,10 +21,10 @@ sub rules {
 my $show = 'for v in PROTO TCPLOCALHOST TCPLOCALIP TCPREMOTEHOST TCPREMOTEIP TCPREMOTEINFO H X; do eval "echo $v=\${$v-unset}"; done';
 sub env_of {
   my ($opts, %o) = @_;
-  my $s = start(ours('tcpserver'), [@$opts, '127.0.0.1', '0', 'sh', '-c', $show],
+  my $s = start_server(ours('tcpserver'), [@$opts, '127.0.0.1', '0', 'sh', '-c', $show],
                 env => $o{env});
   my $out = fetch($s->{port});
-  stop($s);
+  stop_server($s);
   my %e = $out =~ /^(\w+)=(.*)$/mg;
   return \%e;
 }

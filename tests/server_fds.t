@@ -3,18 +3,19 @@
 # descriptor count is what it was.
 use strict;
 use warnings;
-use lib 'tests';
-use server_lib;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
 use Test::More;
 
 need_ours('tcpserver', 'tcprules');
-my $t = tmp();
+my $t = tmpdir();
 open my $fh, '|-', ours('tcprules'), "$t/r.cdb", "$t/r.tmp" or die;
 print $fh "127.0.0.1:allow,X=\"1\"\n";
 close $fh or die;
 for my $path (['fast', [qw(-HRl x)], 700], ['slow', [qw(-R -l x)], 300]) {
   my ($name, $opts, $n) = @$path;
-  my $s = start(ours('tcpserver'), ['-v', '-x', "$t/r.cdb", @$opts, '127.0.0.1', '0', 'echo', 'ok']);
+  my $s = start_server(ours('tcpserver'), ['-v', '-x', "$t/r.cdb", @$opts, '127.0.0.1', '0', 'echo', 'ok']);
   fetch($s->{port});
   log_settled($s);
   my $fds = fd_count($s->{pid});
@@ -26,6 +27,6 @@ for my $path (['fast', [qw(-HRl x)], 700], ['slow', [qw(-R -l x)], 300]) {
   is(scalar @zombies, 0, "$name: no zombies");
   is(scalar(() = children($s->{pid})), 0, "$name: no children left");
   is(fd_count($s->{pid}), $fds, "$name: same descriptor count ($fds)");
-  stop($s);
+  stop_server($s);
 }
 done_testing();

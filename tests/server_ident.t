@@ -5,14 +5,15 @@
 # IPv4 and IPv6; the same results as the reference where it is installed.
 use strict;
 use warnings;
-use lib 'tests';
-use server_lib;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
 use IO::Socket::IP;
 use POSIX qw(WNOHANG);
 use Test::More;
 
 need_ours('tcpserver');
-if (!private_net()) { print "1..0 # SKIP no private network namespace\n"; exit 0 }
+need_private_net();
 
 my $identd;
 sub identd {
@@ -20,8 +21,7 @@ sub identd {
   stop_identd();
   my $l = IO::Socket::IP->new(Listen => 5, LocalHost => $host // '127.0.0.1',
                               LocalPort => 113, ReuseAddr => 1) or die "113: $!";
-  my $pid = fork;
-  if (!$pid) {
+  my $pid = background(sub {
     $SIG{PIPE} = 'IGNORE';
     alarm 60;
     while (my $c = $l->accept) {
@@ -34,27 +34,24 @@ sub identd {
       elsif ($mode eq 'binary') { print $c "$r,$lp:USERID:UNIX:a\001b:c%d\377e\r\n" }
       close $c;
     }
-    exit 0;
-  }
+  });
   close $l;
   $identd = $pid;
 }
 sub stop_identd {
   return unless $identd;
-  kill 'KILL', $identd;
-  waitpid($identd, 0);
+  stop_pid($identd, 'KILL');
   undef $identd;
 }
-END { local $?; stop_identd() }
 
 my $show = 'echo "info=${TCPREMOTEINFO-unset}"';
 sub run_with {
   my ($bin, $opts, $host) = @_;
   $host //= '127.0.0.1';
-  my $s = start($bin, ['-v', '-H', '-l', 'x', @$opts, $host, '0', 'sh', '-c', $show]);
+  my $s = start_server($bin, ['-v', '-H', '-l', 'x', @$opts, $host, '0', 'sh', '-c', $show]);
   my $out = fetch($s->{port}, undef, $host);
   log_settled($s);
-  stop($s);
+  stop_server($s);
   my ($line) = slurp($s->{log}) =~ /^(tcpserver: ok .*)$/m;
   $line //= '';
   $line =~ s/^tcpserver: ok \d+ x:(\S+):\d+ (.*):\d+$/ok $1 $2/;
@@ -99,7 +96,7 @@ SKIP: {
 }
 
 SKIP: {
-  skip 'reference not installed', 7 unless have_ref();
+  skip 'reference not installed', 7 unless have_ref('tcpserver', 'tcprules');
   for my $mode ('joe', 'error', 'binary', 'none') {
     $mode eq 'none' ? stop_identd() : identd($mode);
     my @ref = run_with(ref_bin('tcpserver'), []);

@@ -3,25 +3,25 @@
 # addresses, address forms and -4/-6 name resolution.
 use strict;
 use warnings;
-use lib 'tests';
-use server_lib;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
 use IO::Socket::IP;
 use Test::More;
 
 need_ours('tcpserver', 'tcprules');
 my $private = private_net();
 if (!IO::Socket::IP->new(Listen => 1, LocalHost => '::1', LocalPort => 0)) {
-  print "1..0 # SKIP no IPv6 loopback\n";
-  exit 0;
+  skip_all('no IPv6 loopback');
 }
-my $t = tmp();
+my $t = tmpdir();
 my $show = 'env | grep -E "^(PROTO|TCP|X=)" | LC_ALL=C sort';
 sub run_one {
   my ($opts, $host, $peer) = @_;
-  my $s = start(ours('tcpserver'), ['-v', '-HR', '-l', 'x', @$opts, $host, '0', 'sh', '-c', $show]);
+  my $s = start_server(ours('tcpserver'), ['-v', '-HR', '-l', 'x', @$opts, $host, '0', 'sh', '-c', $show]);
   my $out = fetch($s->{port}, undef, $peer);
   log_settled($s);
-  stop($s);
+  stop_server($s);
   $out =~ s/PORT=\d+/PORT=N/g;
   return ($out, normalise(slurp($s->{log})), $s->{port});
 }
@@ -46,11 +46,11 @@ skip 'no private network namespace for binding ::', 9 unless $private;
 open my $fh, '|-', ours('tcprules'), "$t/r.cdb", "$t/r.tmp" or die;
 print $fh "127.0.0.1:allow,X=\"v4rule\"\n::1:allow,X=\"v6rule\"\n";
 close $fh or die;
-my $s = start(ours('tcpserver'), ['-v', '-HRl', 'x', '-x', "$t/r.cdb", '::', '0', 'sh', '-c', $show]);
+my $s = start_server(ours('tcpserver'), ['-v', '-HRl', 'x', '-x', "$t/r.cdb", '::', '0', 'sh', '-c', $show]);
 $out = fetch($s->{port}, undef, '127.0.0.1');
 my $out6 = fetch($s->{port}, undef, '::1');
 log_settled($s);
-stop($s);
+stop_server($s);
 like($out, qr/^PROTO=TCP\nTCPLOCALHOST=x\nTCPLOCALIP=127\.0\.0\.1\n/, ':: with a v4 client: PROTO=TCP, dotted addresses');
 like($out, qr/^TCPREMOTEIP=127\.0\.0\.1$/m, 'v4-mapped folded in TCPREMOTEIP');
 unlike($out, qr/^TCP6/m, 'no TCP6 variables for IPv4');
@@ -61,16 +61,16 @@ like(slurp($s->{log}), qr/^tcpserver: ok \d+ x:127\.0\.0\.1:\d+ :127\.0\.0\.1::\
      'v4 client on :: logged exactly as on IPv4');
 
 # -6: IPv6 only.
-$s = start(ours('tcpserver'), ['-6', '-HRl', 'x', '::', '0', 'echo', 'hi']);
+$s = start_server(ours('tcpserver'), ['-6', '-HRl', 'x', '::', '0', 'echo', 'hi']);
 is(fetch($s->{port}, undef, '::1'), "hi\n", '-6 :: serves ::1');
 is(fetch($s->{port}, undef, '127.0.0.1'), '', '-6 :: refuses an IPv4 client');
-stop($s);
+stop_server($s);
 }
 
 # Names: -4 picks IPv4; "localhost" has no IPv6 address here.
-my $s4 = start(ours('tcpserver'), ['-4', '-HRl', 'x', 'localhost', '0', 'echo', 'hi']);
+my $s4 = start_server(ours('tcpserver'), ['-4', '-HRl', 'x', 'localhost', '0', 'echo', 'hi']);
 is(fetch($s4->{port}), "hi\n", '-4 localhost: 127.0.0.1');
-stop($s4);
+stop_server($s4);
 
 # Bad forms.
 my $msg = `timeout 5 @{[ours('tcpserver')]} -HRl x ':::' 0 true 2>&1`;

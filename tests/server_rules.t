@@ -3,12 +3,13 @@
 # restart; deny runs nothing; -X forgives only a missing file.
 use strict;
 use warnings;
-use lib 'tests';
-use server_lib;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
 use Test::More;
 
 need_ours('tcpserver', 'tcprules');
-my $t = tmp();
+my $t = tmpdir();
 sub rules {
   my ($text) = @_;
   open my $fh, '|-', ours('tcprules'), "$t/r.cdb", "$t/r.tmp" or die;
@@ -18,7 +19,7 @@ sub rules {
 for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R -l x)]]) {
   my ($name, $opts) = @$path;
   rules("127.0.0.1:allow,X=\"first\"\n");
-  my $s = start(ours('tcpserver'), ['-v', '-B', "hi\n", '-x', "$t/r.cdb", @$opts, '127.0.0.1', '0',
+  my $s = start_server(ours('tcpserver'), ['-v', '-B', "hi\n", '-x', "$t/r.cdb", @$opts, '127.0.0.1', '0',
                                     'sh', '-c', 'echo X=$X']);
   is(fetch($s->{port}), "hi\nX=first\n", "$name: the rule's variable");
   rules("127.0.0.1:allow,X=\"second\"\n");
@@ -45,7 +46,7 @@ for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R -l x)]]) {
   is(fetch($s->{port}), "hi\n", "$name: a directory as rules: dropped");
   rmdir "$t/r.cdb";
   log_settled($s);
-  stop($s);
+  stop_server($s);
   my $log = slurp($s->{log});
   my ($deny) = $log =~ /^tcpserver: deny (\d+) x:127\.0\.0\.1:\d+ [^:]*:127\.0\.0\.1::\d+$/m;
   ok($deny && $log =~ /^tcpserver: end $deny status 25600$/m, "$name: deny logged, child exit 100");
@@ -57,14 +58,14 @@ for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R -l x)]]) {
 }
 
 # -X forgives a missing file, not a broken one.
-my $s = start(ours('tcpserver'), ['-v', '-X', '-x', "$t/none.cdb", qw(-HRl x 127.0.0.1 0 echo ran)]);
+my $s = start_server(ours('tcpserver'), ['-v', '-X', '-x', "$t/none.cdb", qw(-HRl x 127.0.0.1 0 echo ran)]);
 is(fetch($s->{port}), "ran\n", '-X: missing file allows');
-stop($s);
+stop_server($s);
 open my $fh, '>', "$t/bad.cdb" or die;
 close $fh;
-$s = start(ours('tcpserver'), ['-v', '-X', '-x', "$t/bad.cdb", qw(-HRl x 127.0.0.1 0 echo ran)]);
+$s = start_server(ours('tcpserver'), ['-v', '-X', '-x', "$t/bad.cdb", qw(-HRl x 127.0.0.1 0 echo ran)]);
 is(fetch($s->{port}), '', '-X: an empty (unreadable) cdb still drops');
 log_settled($s);
-stop($s);
+stop_server($s);
 like(slurp($s->{log}), qr/dropping connection, unable to read \Q$t\E\/bad\.cdb: /, '-X: warning for the broken file');
 done_testing();

@@ -5,18 +5,16 @@
 # error exits.  No memory error and no leak (definite, indirect, possible).
 use strict;
 use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
 use Test::More;
-use File::Temp qw(tempdir);
 
-my $dyn = ($ENV{UCSPI_BIN} || 'build') . '/t/dyn';
-if ($ENV{UCSPI_SANITIZED}) { print "1..0 # SKIP a sanitizer build: valgrind cannot run it\n"; exit 0 }
-if (system('valgrind --version >/dev/null 2>&1') != 0) { print "1..0 # SKIP valgrind is missing\n"; exit 0 }
-for (qw(tcprules tcprulescheck)) {
-  next if -x "$dyn/$_";
-  print "1..0 # SKIP $dyn/$_ not built yet\n";
-  exit 0;
-}
-my $dir = tempdir(CLEANUP => 1);
+my $dyn = ours('t/dyn');
+skip_all('a sanitizer build: valgrind cannot run it') if $ENV{UCSPI_SANITIZED};
+need_tool('valgrind');
+need_ours('t/dyn/tcprules', 't/dyn/tcprulescheck');
+my $dir = tmpdir();
 my @vg = ('valgrind', '-q', '--error-exitcode=99', '--leak-check=full',
   '--show-leak-kinds=definite,indirect,possible', '--errors-for-leak-kinds=definite,indirect,possible');
 
