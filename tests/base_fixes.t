@@ -105,4 +105,21 @@ for my $impl (@impls) {
      "$name: ... protocol error");
 }
 
+# "--word" ends the options and is consumed, as 0.88's sgetopt does.
+for my $impl (@impls) {
+  my ($name, $b) = @$impl;
+  my ($pid, $port) = start_server("$b/tcpserver", '-1', '-RHl0', '--x', '127.0.0.1', '0', 'echo', 'served');
+  is($port ? line_from($port) : undef, "served\n", "$name: tcpserver --x HOST PORT PROG serves");
+  stop($pid) if $pid;
+  my ($lpid, $lport) = hello_listener();
+  my ($code, $out) = run({}, "$b/tcpclient", '-RHl0', '--foo', '127.0.0.1', $lport, 'sh', '-c', 'head -1 <&6');
+  is($out, "hello\n", "$name: tcpclient --foo HOST PORT PROG connects");
+  stop($lpid);
+  my $err;
+  ($code, $out, $err) = run({}, "$b/rblsmtpd", '--x', 'echo', 'ran');
+  is("$code $out", "0 ran\n", "$name: rblsmtpd --x PROG runs PROG");
+  ($code, $out, $err) = run({}, "$b/tcpserver", '-1', '-v', '--', '-x');
+  is($code, 100, "$name: after --, -x is the host: too few arguments, usage");
+}
+
 done_testing();

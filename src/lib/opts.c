@@ -19,22 +19,59 @@ static void complain(const char *argv0, const char *what, int opt)
   write_all(2, line, n);
 }
 
+/* Where the next option letter is in argv[optind]; 0 at the start of an
+   argument. */
+static int letter;
+
+/* 1 when argv[optind] starts options; consumes an argument that starts
+   with "--" (0.88's sgetopt ends the options there, whatever follows). */
+static int options_start(int argc, char *const argv[])
+{
+  if (optind >= argc || !argv[optind]) return 0;
+  const char *a = argv[optind];
+  if (a[0] != '-' || !a[1]) return 0;
+  if (a[1] == '-') {
+    optind++;
+    return 0;
+  }
+  letter = 1;
+  return 1;
+}
+
 int opts_next(int argc, char *const argv[], const char *optstring)
 {
-  char spec[128];
-  size_t len = strlen(optstring);
-  if (len > sizeof spec - 3) len = sizeof spec - 3;
-  /* '+': stop at the first operand; ':': report errors ourselves. */
-  spec[0] = '+';
-  spec[1] = ':';
-  memcpy(spec + 2, optstring, len);
-  spec[len + 2] = 0;
-  opterr = 0;
-  int c = getopt(argc, argv, spec);
-  if (c == '?') complain(argv[0], ": illegal option -- ", optopt);
-  if (c == ':') {
-    complain(argv[0], ": option requires an argument -- ", optopt);
-    c = '?';
+  if (optind < 1) {   /* getopt's convention: 0 starts again */
+    optind = 1;
+    letter = 0;
   }
-  return c;
+  if (!letter && !options_start(argc, argv)) return -1;
+  const char *a = argv[optind];
+  int c = (unsigned char) a[letter++];
+  const char *spec = c == ':' ? NULL : strchr(optstring, c);
+  int rest = a[letter] != 0;
+  if (!spec || spec[1] != ':') {
+    if (!rest) {
+      optind++;
+      letter = 0;
+    }
+    if (spec) return c;
+    optopt = c;
+    complain(argv[0], ": illegal option -- ", c);
+    return '?';
+  }
+  /* An option with an argument: the rest of this one, or the next. */
+  const char *after = a + letter;
+  optind++;
+  letter = 0;
+  if (rest) {
+    optarg = (char *) after;
+    return c;
+  }
+  if (optind < argc) {
+    optarg = argv[optind++];
+    return c;
+  }
+  optopt = c;
+  complain(argv[0], ": option requires an argument -- ", c);
+  return '?';
 }

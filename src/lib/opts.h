@@ -1,8 +1,10 @@
 #ifndef OPTS_H
 #define OPTS_H
-/* getopt as the reference's programs use it: options end at the first
-   operand (no permutation) or "--", and a bad option is reported in the
-   reference's words before the caller prints its usage:
+/* getopt as the reference's programs use it (0.88's sgetopt): options
+   end at the first operand (no permutation), at "-", or at an argument
+   starting with "--", which is consumed ("--x" like "--"); a bad option
+   is reported in the reference's words before the caller prints its
+   usage:
      tcpclient: illegal option -- Z
      tcpclient: option requires an argument -- i
    (the program name is argv[0] without its directory).  Returns as
