@@ -202,9 +202,9 @@ static void gather(int fd, const struct options *o, struct found *f)
 
 static void setup_descriptors(int fd)
 {
-  if (dup2(fd, 6) < 0)
+  /* fd_move: the socket may be 6 already, with close-on-exec. */
+  if (fd_move(6, fd) < 0)
     msg_fatal_sys("unable to set up descriptor 6");
-  if (fd != 6) close(fd);
   if (dup2(6, 7) < 0)
     msg_fatal_sys("unable to set up descriptor 7");
 }

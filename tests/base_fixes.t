@@ -122,4 +122,14 @@ for my $impl (@impls) {
   is($code, 100, "$name: after --, -x is the host: too few arguments, usage");
 }
 
+# tcpclient started with fds 3-5 open: the socket itself lands on 6.
+for my $impl (@impls) {
+  my ($name, $b) = @$impl;
+  my ($lpid, $lport) = hello_listener();
+  my ($code, $out) = run({}, 'sh', '-c',
+    "exec $b/tcpclient -RHl0 127.0.0.1 $lport sh -c 'head -1 <&6' 3</dev/null 4</dev/null 5</dev/null");
+  is($out, "hello\n", "$name: fds 3-5 open: the program still reads fd 6");
+  stop($lpid);
+}
+
 done_testing();
