@@ -132,4 +132,19 @@ for my $impl (@impls) {
   stop($lpid);
 }
 
+# tcprulescheck >/dev/full: 0.88 does not check its writes (exit 0);
+# ours must not differ.
+{
+  my $cdb = "$dir/rules.cdb";
+  open my $in, '|-', "$bin/tcprules $cdb $dir/rules.tmp" or die;
+  print $in "1.2.3.4:allow,X=\"y\"\n";
+  close $in;
+  for my $impl (@impls) {
+    my ($name, $b) = @$impl;
+    local $ENV{TCPREMOTEIP} = '1.2.3.4';
+    my ($code, undef, $err) = run({ out => '/dev/full' }, "$b/tcprulescheck", $cdb);
+    is("$code $err", "0 ", "$name: tcprulescheck >/dev/full exits 0 silently, as 0.88");
+  }
+}
+
 done_testing();
