@@ -217,6 +217,8 @@ int main(int argc, char **argv)
     .family = AF_UNSPEC, .infotimeout = 26, .conntimeout = { 2, 58 },
   };
   msg_setprog("tcpclient");
+  int hv = opts_help_version(argc, argv);
+  if (hv) _exit(opts_answer(hv, "tcpclient", USAGE));
   close(6);
   close(7);
   signal(SIGPIPE, SIG_IGN);

@@ -702,6 +702,8 @@ static _Noreturn void serve(int s)
 int main(int argc, char **argv)
 {
   msg_setprog("tcpserver");
+  int hv = opts_help_version(argc, argv);
+  if (hv) _exit(opts_answer(hv, "tcpserver", USAGE));
   parse_options(argc, argv);
   opt.prog = argv + optind + 2;
   host_to_ip(argv[optind], &bound_ip);

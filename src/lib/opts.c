@@ -3,6 +3,10 @@
 #include "fd.h"
 #include "opts.h"
 
+#ifndef VERSION
+#define VERSION "unknown"
+#endif
+
 static void complain(const char *argv0, const char *what, int opt)
 {
   const char *slash = strrchr(argv0, '/');
@@ -74,4 +78,25 @@ int opts_next(int argc, char *const argv[], const char *optstring)
   optopt = c;
   complain(argv[0], ": option requires an argument -- ", c);
   return '?';
+}
+
+int opts_help_version(int argc, char *const argv[])
+{
+  if (argc != 2 || !argv[1]) return 0;
+  if (!strcmp(argv[1], "--help")) return OPTS_HELP;
+  if (!strcmp(argv[1], "--version")) return OPTS_VERSION;
+  return 0;
+}
+
+int opts_answer(int which, const char *prog, const char *usage)
+{
+  const char *head = which == OPTS_HELP ? "usage: " : prog;
+  const char *text = which == OPTS_HELP ? usage : " " VERSION;
+  char line[512];
+  size_t h = strlen(head), t = strlen(text);
+  if (h + t + 1 > sizeof line) t = sizeof line - 1 - h;
+  memcpy(line, head, h);
+  memcpy(line + h, text, t);
+  line[h + t] = '\n';
+  return write_all(1, line, h + t + 1) < 0 ? 111 : 0;
 }
