@@ -27,13 +27,12 @@ static void complain(const char *argv0, const char *what, int opt)
    argument. */
 static int letter;
 
-/* 1 when argv[optind] starts options; consumes an argument that starts
-   with "--" (0.88's sgetopt ends the options there, whatever follows). */
-static int options_start(int argc, char *const argv[])
+/* 1 when a (argv[optind], NULL past the end) starts options; consumes
+   an argument that starts with "--" (0.88's sgetopt ends the options
+   there, whatever follows). */
+static int options_start(const char *a)
 {
-  if (optind >= argc || !argv[optind]) return 0;
-  const char *a = argv[optind];
-  if (a[0] != '-' || !a[1]) return 0;
+  if (!a || a[0] != '-' || !a[1]) return 0;
   if (a[1] == '-') {
     optind++;
     return 0;
@@ -48,7 +47,8 @@ int opts_next(int argc, char *const argv[], const char *optstring)
     optind = 1;
     letter = 0;
   }
-  if (!letter && !options_start(argc, argv)) return -1;
+  if (!letter && !options_start(optind < argc ? argv[optind] : NULL))
+    return -1;
   const char *a = argv[optind];
   int c = (unsigned char) a[letter++];
   const char *spec = c == ':' ? NULL : strchr(optstring, c);
