@@ -1,4 +1,4 @@
-/* libFuzzer target: rules_lookup on a cdb built from the input, with a
+/* libFuzzer target: rules_find on a cdb built from the input, with a
    hostile host name and ident info.  Input: "IP\nHOST\nINFO\n" then
    records "KEY\tDATA\n"; a HOST or INFO of exactly "-" means unknown.
    Checks: the match is a key of the cdb with the same data, the key is
@@ -63,13 +63,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       .info = strcmp(info, "-") ? info : NULL,
     };
     struct cdb c;
-    struct rules_match m;
+    struct rules_found m;
+    static char key[2048];
     build_cdb(p, end);
     if (cdb_init(&c, fd) != 0) abort();
-    int r = rules_lookup(&c, &q, &m);
+    int r = rules_find(&c, &q, key, sizeof key, &m);
     if (r < -1 || r > 1) abort();
     if (r == 1) {
-      if (m.keylen >= sizeof m.key || m.key[m.keylen] != 0) abort();
+      if (m.keylen >= sizeof key || m.key[m.keylen] != 0) abort();
       const char *base = (const char *) c.cdb_mem, *top = base + c.cdb_fsize;
       if (m.data >= base && m.data < top && m.data + m.datalen > top) abort();
       if (cdb_find(&c, m.key, (unsigned) m.keylen) != 1) abort();

@@ -52,22 +52,15 @@ int main(int argc, char **argv)
     }
   }
 
-  struct rules_file rf;
+  struct rules_db db;
   struct rules_found f;
-  if (rules_open(&rf, file) < 0) msg_fatal_sys("unable to read ", file);
-  char *key = malloc(rules_keycap(&q));
-  if (!key) msg_fatal(111, "out of memory");
-  int r = rules_find(&rf.cdb, &q, key, rules_keycap(&q), &f);
-  if (r < 0) {
-    int e = errno;
-    free(key);
-    errno = e;
-    msg_fatal_sys("unable to read ", file);
-  }
+  if (rules_db_init(&db, file, rules_keycap(&q)) < 0)
+    msg_fatal(111, "out of memory");
+  int r = rules_db_lookup(&db, &q, &f);
+  if (r < 0) msg_fatal_sys("unable to read ", file);
   if (r == 0) fputs("default:\nallow connection\n", stdout);
   else explain(&f);
   fflush(stdout);
-  rules_close(&rf);
-  free(key);
+  rules_db_free(&db);
   return 0;
 }

@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "env.h"
@@ -9,52 +10,19 @@ struct envb_chunk {
   char data[];
 };
 
-
-
 void envb_init(struct envb *e, char **base)
 {
   memset(e, 0, sizeof *e);
   e->base = base;
   if (base)
     while (base[e->nbase]) e->nbase++;
-  envb_reset(e);
-}
-
-static int grow_vec(struct envb *e, size_t need)
-{
-  if (need <= e->cap) return 0;
-  size_t cap = e->cap ? e->cap : 64;
-  while (cap < need) cap *= 2;
-  char **v = realloc(e->vec, cap * sizeof *v);
-  if (!v) { e->nomem = 1; return -1; }
-  e->vec = v;
-  e->cap = cap;
-  return 0;
 }
 
 void envb_reset(struct envb *e)
 {
   for (struct envb_chunk *c = e->chunks; c; c = c->next) c->used = 0;
   e->nomem = 0;
-  e->n = 0;
-  if (grow_vec(e, e->nbase + 1) < 0) return;
-  memcpy(e->vec, e->base, e->nbase * sizeof *e->vec);
-  e->n = e->nbase;
-  e->vec[e->n] = NULL;
-}
-
-static int name_matches(const char *entry, const char *name, size_t namelen)
-{
-  return strncmp(entry, name, namelen) == 0 && entry[namelen] == '=';
-}
-
-static void remove_name(struct envb *e, const char *name, size_t namelen)
-{
-  size_t j = 0;
-  for (size_t i = 0; i < e->n; i++)
-    if (!name_matches(e->vec[i], name, namelen)) e->vec[j++] = e->vec[i];
-  e->n = j;
-  e->vec[j] = NULL;
+  e->nops = 0;
 }
 
 static char *arena_add(struct envb *e, size_t len)
@@ -75,62 +43,159 @@ static char *arena_add(struct envb *e, size_t len)
   return c->data;
 }
 
+/* The array grown to hold need items (doubling keeps n appends linear),
+   or NULL out of memory with the old one still valid. */
+static char **grow(struct envb *e, char **array, size_t *cap, size_t need)
+{
+  if (need <= *cap) return array;
+  size_t n = *cap ? *cap : 64;
+  while (n < need) {
+    if (n > SIZE_MAX / 2 / sizeof *array) { e->nomem = 1; return NULL; }
+    n *= 2;
+  }
+  char **p = realloc(array, n * sizeof *array);
+  if (!p) { e->nomem = 1; return NULL; }
+  *cap = n;
+  return p;
+}
+
+/* Record an op: name, and "=value" when value is not NULL. */
+static int add_op(struct envb *e, const char *name, size_t namelen,
+                  const char *value, size_t valuelen)
+{
+  if (e->nomem) return -1;
+  char **ops = grow(e, e->ops, &e->opscap, e->nops + 1);
+  if (!ops) return -1;
+  e->ops = ops;
+  size_t len = namelen + (value ? 1 + valuelen : 0);
+  char *p = arena_add(e, len + 1);
+  if (!p) return -1;
+  memcpy(p, name, namelen);
+  if (value) {
+    p[namelen] = '=';
+    memcpy(p + namelen + 1, value, valuelen);
+  }
+  p[len] = 0;
+  e->ops[e->nops++] = p;
+  return 0;
+}
+
 int envb_setn(struct envb *e, const char *name, size_t namelen,
               const char *value, size_t valuelen)
 {
-  if (e->nomem) return -1;
-  remove_name(e, name, namelen);
-  if (grow_vec(e, e->n + 2) < 0) return -1;
-  char *p = arena_add(e, namelen + valuelen + 2);
-  if (!p) return -1;
-  memcpy(p, name, namelen);
-  p[namelen] = '=';
-  memcpy(p + namelen + 1, value, valuelen);
-  p[namelen + 1 + valuelen] = 0;
-  e->vec[e->n++] = p;
-  e->vec[e->n] = NULL;
-  return 0;
+  return add_op(e, name, namelen, value, valuelen);
 }
 
 int envb_set(struct envb *e, const char *name, const char *value)
 {
-  return envb_setn(e, name, strlen(name), value, strlen(value));
+  return add_op(e, name, strlen(name), value, strlen(value));
 }
 
 int envb_put(struct envb *e, const char *item, size_t len)
 {
   const char *eq = memchr(item, '=', len);
-  if (!eq) {
-    if (e->nomem) return -1;
-    remove_name(e, item, len);
-    return 0;
-  }
+  if (!eq) return add_op(e, item, len, NULL, 0);
   size_t namelen = (size_t) (eq - item);
-  return envb_setn(e, item, namelen, eq + 1, len - namelen - 1);
+  return add_op(e, item, namelen, eq + 1, len - namelen - 1);
 }
 
 void envb_unset(struct envb *e, const char *name)
 {
-  if (e->nomem) return;
-  remove_name(e, name, strlen(name));
+  add_op(e, name, strlen(name), NULL, 0);
 }
 
-const char *envb_get(const struct envb *e, const char *name)
+static size_t name_length(const char *entry)
 {
-  size_t namelen = strlen(name);
-  for (size_t i = 0; i < e->n; i++)
-    if (name_matches(e->vec[i], name, namelen)) return e->vec[i] + namelen + 1;
-  return NULL;
+  return strcspn(entry, "=");
+}
+
+static int same_name(const char *entry, const char *name, size_t namelen)
+{
+  return strncmp(entry, name, namelen) == 0 &&
+         (entry[namelen] == '=' || entry[namelen] == 0);
+}
+
+/* FNV-1a: the names are the server's own and its rules', not a peer's. */
+static size_t name_hash(const char *name, size_t len)
+{
+  uint64_t h = 14695981039346656037ull;
+  for (size_t i = 0; i < len; i++) {
+    h ^= (unsigned char) name[i];
+    h *= 1099511628211ull;
+  }
+  return (size_t) h;
+}
+
+/* The slot for name: the one holding it, or the empty one to fill. */
+static size_t *slot_for(const struct envb *e, const char *name, size_t len)
+{
+  size_t mask = e->nslots - 1;
+  for (size_t i = name_hash(name, len) & mask;; i = (i + 1) & mask) {
+    size_t *s = &e->slots[i];
+    if (!*s || same_name(e->ops[*s - 1], name, len)) return s;
+  }
+}
+
+static int index_ops(struct envb *e)
+{
+  size_t want = 16;
+  while (want < 2 * e->nops) want *= 2;
+  if (want > e->nslots) {
+    size_t *s = realloc(e->slots, want * sizeof *s);
+    if (!s) { e->nomem = 1; return -1; }
+    e->slots = s;
+    e->nslots = want;
+  }
+  memset(e->slots, 0, e->nslots * sizeof *e->slots);
+  for (size_t i = 0; i < e->nops; i++)
+    *slot_for(e, e->ops[i], name_length(e->ops[i])) = i + 1;
+  return 0;
 }
 
 char **envb_vec(struct envb *e)
 {
-  return e->nomem ? NULL : e->vec;
+  if (e->nomem) return NULL;
+  char **vec = grow(e, e->vec, &e->veccap, e->nbase + e->nops + 1);
+  if (!vec) return NULL;
+  e->vec = vec;
+  size_t n = 0;
+  if (!e->nops) {
+    if (e->nbase) memcpy(e->vec, e->base, e->nbase * sizeof *e->vec);
+    n = e->nbase;
+  } else {
+    if (index_ops(e) < 0) return NULL;
+    for (size_t i = 0; i < e->nbase; i++) {
+      const char *b = e->base[i];
+      if (!*slot_for(e, b, name_length(b))) e->vec[n++] = e->base[i];
+    }
+    for (size_t i = 0; i < e->nops; i++) {
+      const char *op = e->ops[i];
+      size_t len = name_length(op);
+      if (op[len] == '=' && *slot_for(e, op, len) == i + 1)
+        e->vec[n++] = e->ops[i];
+    }
+  }
+  e->vec[n] = NULL;
+  return e->vec;
+}
+
+const char *envb_get(const struct envb *e, const char *name)
+{
+  size_t len = strlen(name);
+  for (size_t i = e->nops; i-- > 0;)
+    if (same_name(e->ops[i], name, len))
+      return e->ops[i][len] == '=' ? e->ops[i] + len + 1 : NULL;
+  for (size_t i = 0; i < e->nbase; i++)
+    if (same_name(e->base[i], name, len) && e->base[i][len] == '=')
+      return e->base[i] + len + 1;
+  return NULL;
 }
 
 void envb_free(struct envb *e)
 {
+  free(e->ops);
   free(e->vec);
+  free(e->slots);
   while (e->chunks) {
     struct envb_chunk *next = e->chunks->next;
     free(e->chunks);

@@ -2,6 +2,7 @@
 #define RULES_H
 #include <stddef.h>
 #include <cdb.h>
+#include <sys/stat.h>
 #include "addr.h"
 
 /* Access rules in a cdb made by tcprules (or the reference's tcprules).
@@ -17,10 +18,11 @@ struct rules_query {
   const char *info;          /* TCPREMOTEINFO, NULL when unknown */
 };
 
-struct rules_match {
-  char key[1100];            /* the key that matched, NUL-terminated */
+/* A match: the key that matched and the record's data. */
+struct rules_found {
+  const char *key;           /* NUL-terminated, in the caller's buffer */
   size_t keylen;
-  const char *data;          /* the record's data, valid while the cdb is */
+  const char *data;
   size_t datalen;
 };
 
@@ -28,35 +30,48 @@ struct rules_match {
    tcprulescheck(1): info@ip, info@=host, ip, =host, the address prefixes
    longest first (for IPv4 at each length the dotted prefix, then the
    CIDR key), the =.suffixes of host, =, the empty key.  CIDR keys are
-   probed only at the lengths named by the file's index record.  Returns
-   1 and fills m on a match, 0 when no key matched (allow, no changes),
-   -1 on a read error (errno).  No allocation.  A candidate key longer
-   than m->key is skipped (tcpserver's fields are bounded far below). */
-int rules_lookup(struct cdb *c, const struct rules_query *q,
-                 struct rules_match *m);
-
-/* The same, building the keys in a caller's buffer: with keycap at least
-   rules_keycap(q) no candidate is skipped.  On a match *key, *keylen,
-   *data and *datalen point into key and the cdb. */
-struct rules_found {
-  const char *key;
-  size_t keylen;
-  const char *data;
-  size_t datalen;
-};
-size_t rules_keycap(const struct rules_query *q);
+   probed only at the lengths named by the file's index record.  The keys
+   are built in key[keycap]: with keycap at least rules_keycap(q) no
+   candidate is skipped.  Returns 1 and fills f on a match (f->data points
+   into the cdb), 0 when no key matched (allow, no changes), -1 on a read
+   error (errno).  No allocation. */
 int rules_find(struct cdb *c, const struct rules_query *q,
                char *key, size_t keycap, struct rules_found *f);
+/* The buffer every candidate key of q fits in, and the same from the
+   longest address text, host name and ident info a caller can have. */
+size_t rules_keycap(const struct rules_query *q);
+size_t rules_keycap_for(size_t iplen, size_t hostlen, size_t infolen);
 
-/* Open FILE, look up, keep the cdb mapped until rules_close.  Returns as
-   rules_lookup, -1 with errno ENOENT when the file does not exist.  On -1
-   the file is already closed (rules_close is then harmless). */
-struct rules_file { int fd; struct cdb cdb; };
-int rules_lookup_file(struct rules_file *rf, const char *file,
-                      const struct rules_query *q, struct rules_match *m);
-/* Only the opening: 0, or -1 with errno. */
-int rules_open(struct rules_file *rf, const char *file);
-void rules_close(struct rules_file *rf);
+/* The rules database of tcpserver -x and tcprulescheck: the cdb at a
+   path, kept open and mapped while it is the same file.  Each lookup
+   stats the path, so a new file (tcprules renames over it) or one changed
+   in place applies to the very next lookup, as in 0.88, without mapping a
+   large cdb again each time.  A file truncated under the mapping raises
+   SIGBUS while it is read; the lookup catches it (a handler the first
+   rules_db_init installs) and fails with EIO instead of killing the
+   process.  The matched record is copied out of the mapping, so the
+   result stays valid whatever happens to the file. */
+struct rules_db {
+  const char *path;
+  int fd;                    /* -1: not open */
+  struct cdb cdb;
+  struct stat st;            /* of the open file */
+  char *key;                 /* candidate keys, keycap bytes */
+  size_t keycap;
+  char *data;                /* the matched record's copy */
+  size_t datacap;
+};
+/* 0, or -1 with errno ENOMEM.  keycap as for rules_find. */
+int rules_db_init(struct rules_db *db, const char *path, size_t keycap);
+/* As rules_find, on the file now at the path; f->key and f->data point
+   into db and stay valid until the next lookup.  -1 with errno: ENOENT
+   when the file does not exist, EINVAL when it is empty (0.88's words),
+   EIO when it shrank while being read, EPROTO when it is corrupt. */
+int rules_db_lookup(struct rules_db *db, const struct rules_query *q,
+                    struct rules_found *f);
+/* Unmap and close; the db can be used again (it reopens). */
+void rules_db_close(struct rules_db *db);
+void rules_db_free(struct rules_db *db);
 
 /* Decoding: 1 if the data says deny (an item starting with 'D'). */
 int rules_data_denies(const char *data, size_t len);

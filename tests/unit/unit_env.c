@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <string.h>
 #include "tap.h"
 #include "env.h"
 #include "errtext.h"
@@ -32,6 +33,33 @@ int main(void)
   envb_reset(&e);
   tap_is_str(envb_get(&e, "TCPREMOTEHOST"), "stale", "reset restores the base");
   tap_ok(count(envb_vec(&e)) == 3, "reset drops sets");
+  envb_free(&e);
+
+  /* The merged order: untouched base entries, then each name's last set. */
+  char *base2[] = { "A=1", "B=2", "C=3", NULL };
+  envb_init(&e, base2);
+  envb_set(&e, "B", "x");
+  envb_set(&e, "D", "4");
+  envb_unset(&e, "A");
+  envb_set(&e, "B", "y");
+  envb_put(&e, "D", 1);
+  envb_put(&e, "D=5", 3);
+  char **v = envb_vec(&e);
+  tap_ok(count(v) == 3, "C B D");
+  tap_is_str(v[0], "C=3", "an untouched base entry keeps its place");
+  tap_is_str(v[1], "B=y", "the last set of B, in the order of sets");
+  tap_is_str(v[2], "D=5", "set after unset");
+  envb_reset(&e);
+  v = envb_vec(&e);
+  tap_ok(count(v) == 3 && !strcmp(v[0], "A=1"), "reset: the base again");
+  for (int i = 0; i < 30000; i++) {
+    char item[32];
+    int n = snprintf(item, sizeof item, "V%d=%d", i % 1000, i);
+    envb_put(&e, item, (size_t) n);
+  }
+  v = envb_vec(&e);
+  tap_ok(count(v) == 1003, "30,000 puts of 1,000 names merge to 1,000");
+  tap_is_str(envb_get(&e, "V999"), "29999", "the last put wins");
   envb_free(&e);
 
   tap_is_str(errtext(2), "file does not exist", "ENOENT text");

@@ -2,12 +2,15 @@
    lookup order of every step and the precedence between them, CIDR and
    IPv6 keys with the prefix index, and which probes the index skips. */
 #include <errno.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "tap.h"
 #include "rules.h"
 #include "ruleparse.h"
+#include "ident.h"
+#include "names.h"
 
 static char path[] = "/tmp/unit_rules.XXXXXX";
 static int fd = -1;
@@ -50,18 +53,19 @@ static void compile(const char *text)
   mapped = 1;
 }
 
-/* The key that matches ("-" for none), looked up with rules_lookup. */
+/* The key that matches ("-" for none), looked up with rules_find. */
 static const char *which(const char *ipstr, const char *host, const char *info)
 {
-  static struct rules_match m;
+  static char key[4096];
+  struct rules_found f;
   struct ip_addr ip;
   struct rules_query q = { NULL, ipstr, host, info };
   if (rulekey_parse_ip(ipstr, strlen(ipstr), &ip) == 0) q.ip = &ip;
-  int r = rules_lookup(&cdb, &q, &m);
+  int r = rules_find(&cdb, &q, key, sizeof key, &f);
   if (r < 0) return "error";
   if (r == 0) return "-";
-  if (strlen(m.key) != m.keylen) return "badlen";
-  return m.key;
+  if (strlen(f.key) != f.keylen) return "badlen";
+  return f.key;
 }
 
 static void test_encoding(void)
@@ -124,9 +128,10 @@ static void test_order(void)
   compile("=:deny\n1.2.3.:allow\n");
   tap_is_str(which("1.2.3.4", "", NULL), "=", "empty host: = beats the ip prefixes (step 4)");
   compile("x:deny\nx:allow,A=/1/\n");
-  struct rules_match m;
+  struct rules_found f;
+  char key[64];
   struct rules_query q = { NULL, "x", NULL, NULL };
-  tap_ok(rules_lookup(&cdb, &q, &m) == 1 && m.datalen == 2, "duplicate keys: the first line wins");
+  tap_ok(rules_find(&cdb, &q, key, sizeof key, &f) == 1 && f.datalen == 2, "duplicate keys: the first line wins");
   compile("");
   tap_is_str(which("1.2.3.4", "h", "i"), "-", "empty file: no match");
   /* 0.88's dotted loop on any text, e.g. tcprulescheck's TCPREMOTEIP. */
@@ -216,28 +221,59 @@ static void test_find_buffer(void)
   strcat(line, ":deny\n");
   compile(line);
   struct rules_query q = { NULL, "1.2.3.4", host, NULL };
-  struct rules_match m;
-  tap_ok(rules_lookup(&cdb, &q, &m) == 0, "rules_lookup skips a key longer than its buffer");
+  char small[1100];
+  struct rules_found f;
+  tap_ok(rules_find(&cdb, &q, small, sizeof small, &f) == 0, "rules_find skips a key longer than its buffer");
   size_t cap = rules_keycap(&q);
   char *key = malloc(cap);
-  struct rules_found f;
   tap_ok(rules_find(&cdb, &q, key, cap, &f) == 1 && f.keylen == sizeof host, "rules_find with rules_keycap finds it");
+  free(key);
+}
+
+/* tcpserver sizes its keys from the longest host and info it can have:
+   the longest info@=host key (1,279 bytes here) matches there as it does
+   in tcprulescheck (it did not when tcpserver had a fixed 1,100). */
+static void test_server_keycap(void)
+{
+  char info[IDENT_INFO_MAX + 1], host[1021], line[1400];
+  memset(info, 'u', sizeof info - 1);
+  info[sizeof info - 1] = 0;
+  memset(host, 'h', sizeof host - 1);
+  host[sizeof host - 1] = 0;
+  snprintf(line, sizeof line, "%s@=%s:deny\n", info, host);
+  compile(line);
+  struct rules_query q = { NULL, "1.2.3.4", host, info };
+  size_t cap = rules_keycap_for(IP_FMT_SIZE, NAMES_MAX, IDENT_INFO_MAX);
+  char *key = malloc(cap);
+  struct rules_found f;
+  tap_ok(strlen(line) - 6 == 1279, "an info@=host key of 1,279 bytes");
+  tap_ok(rules_find(&cdb, &q, key, cap, &f) == 1 && f.keylen == 1279,
+         "found with tcpserver's key capacity");
+  tap_ok(cap >= rules_keycap(&q), "tcpserver's capacity covers tcprulescheck's");
   free(key);
 }
 
 static void test_file(void)
 {
-  struct rules_file rf;
-  struct rules_match m;
+  struct rules_db db;
+  struct rules_found f;
   struct rules_query q = { NULL, "1.2.3.4", NULL, NULL };
+  tap_ok(rules_db_init(&db, "/nonexistent/rules.cdb", rules_keycap(&q)) == 0, "db init");
   errno = 0;
-  tap_ok(rules_lookup_file(&rf, "/nonexistent/rules.cdb", &q, &m) == -1 && errno == ENOENT,
-         "missing file: -1 ENOENT");
-  rules_close(&rf);
+  tap_ok(rules_db_lookup(&db, &q, &f) == -1 && errno == ENOENT, "missing file: -1 ENOENT");
+  rules_db_free(&db);
   compile("1.2.3.4:deny\n");
-  tap_ok(rules_lookup_file(&rf, path, &q, &m) == 1 && rules_data_denies(m.data, m.datalen),
-         "rules_lookup_file finds and decodes");
-  rules_close(&rf);
+  rules_db_init(&db, path, rules_keycap(&q));
+  tap_ok(rules_db_lookup(&db, &q, &f) == 1 && rules_data_denies(f.data, f.datalen),
+         "rules_db_lookup finds and decodes");
+  int first_fd = db.fd;
+  tap_ok(rules_db_lookup(&db, &q, &f) == 1 && db.fd == first_fd, "the same file stays open");
+  /* The result is a copy: it survives the file changing. */
+  const char *data = f.data;
+  compile("1.2.3.4:allow,X=\"y\"\n");
+  tap_ok(data[0] == 'D', "the copied record outlives a rewrite in place");
+  tap_ok(rules_db_lookup(&db, &q, &f) == 1 && !rules_data_denies(f.data, f.datalen),
+         "a file changed in place applies to the next lookup");
   /* A header whose tables point past the end: the lookup fails. */
   cdb_free(&cdb);
   mapped = 0;
@@ -245,9 +281,12 @@ static void test_file(void)
   memset(junk, 0xee, sizeof junk);
   if (ftruncate(fd, 0) || pwrite(fd, junk, sizeof junk, 0) != (ssize_t) sizeof junk) abort();
   errno = 0;
-  tap_ok(rules_lookup_file(&rf, path, &q, &m) == -1 && errno == EPROTO && rf.fd == -1,
-         "corrupt cdb: -1 EPROTO, file already closed");
-  rules_close(&rf);
+  tap_ok(rules_db_lookup(&db, &q, &f) == -1 && errno == EPROTO && db.fd == -1,
+         "corrupt cdb: -1 EPROTO, file closed");
+  if (ftruncate(fd, 0)) abort();
+  errno = 0;
+  tap_ok(rules_db_lookup(&db, &q, &f) == -1 && errno == EINVAL, "empty file: EINVAL, as 0.88");
+  rules_db_free(&db);
 }
 
 int main(void)
@@ -260,6 +299,7 @@ int main(void)
   test_v6();
   test_index();
   test_find_buffer();
+  test_server_keycap();
   test_file();
   unlink(path);
   return tap_done();
