@@ -16,6 +16,7 @@ COMPILE := $(CC) $(wordlist 2,999,$(CONF_CC))
 LINK := $(CC) $(wordlist 2,999,$(CONF_LD))
 endif
 COMPILE += $(EXTRA_CFLAGS)
+COMPILE += -DVERSION='"$(shell cat VERSION 2>/dev/null)"'
 LINK += $(EXTRA_LDFLAGS)
 # Sanitizer builds keep their symbols, so that reports name functions.
 ifeq ($(NOSTRIP),1)

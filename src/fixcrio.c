@@ -1,7 +1,9 @@
 /* fixcrio: run a program, adding the CR that is missing before a LF in
    what it reads and in what it writes. */
+#include <unistd.h>
 #include "crlf.h"
 #include "msg.h"
+#include "opts.h"
 #include "relay.h"
 
 #define USAGE "fixcrio program [ arg ... ]"
@@ -20,6 +22,8 @@ static size_t fix_packet(void *ctx, enum relay_dir dir, const char *in,
 int main(int argc, char **argv)
 {
   msg_setprog("fixcrio");
+  int hv = opts_help_version(argc, argv);
+  if (hv) _exit(opts_answer(hv, "fixcrio", USAGE));
   if (argc < 2) msg_usage(USAGE);
   struct fixer f = { { 0, 0 } };
   struct relay_hooks h = { fix_packet, 0, &f };

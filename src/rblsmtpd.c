@@ -388,6 +388,8 @@ int main(int argc, char **argv)
   st->dialogue_seconds = 60;
   st->budget_ms = LOOKUP_BUDGET * 1000LL;
   msg_setprog("rblsmtpd");
+  int hv = opts_help_version(argc, argv);
+  if (hv) _exit(opts_answer(hv, "rblsmtpd", USAGE));
   st->started_ms = clock_ms();
   st->remote_ip = getenv("TCPREMOTEIP");
   if (!st->remote_ip) st->remote_ip = "";

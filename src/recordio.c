@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include "fd.h"
 #include "msg.h"
+#include "opts.h"
 #include "num.h"
 #include "relay.h"
 
@@ -59,6 +60,8 @@ static void record_eof(void *ctx, enum relay_dir dir)
 int main(int argc, char **argv)
 {
   msg_setprog("recordio");
+  int hv = opts_help_version(argc, argv);
+  if (hv) _exit(opts_answer(hv, "recordio", USAGE));
   if (argc < 2) msg_usage(USAGE);
   struct recorder rec;
   /* The program keeps this process's pid: the relay is the child. */

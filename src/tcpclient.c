@@ -23,6 +23,7 @@
 #include "num.h"
 #include "opts.h"
 #include "pathexec.h"
+#include "resolve.h"
 #include "tcpconnect.h"
 #include "tcpenv.h"
 
@@ -98,36 +99,14 @@ static void scope_link_local(struct ip_addr *ip, unsigned scope)
     ip->scope = scope;
 }
 
-/* getaddrinfo's failures in the reference's words. */
-static _Noreturn void resolve_failed(const char *host, int eai)
+/* Only the addresses of the family asked for (-4, -6, -i). */
+static size_t keep_family(struct ip_addr *addrs, size_t n, int family)
 {
-  if (eai == EAI_NONAME || eai == EAI_NODATA || eai == EAI_ADDRFAMILY)
-    msg_fatal(111, "no IP address for ", host);
-  if (eai == EAI_MEMORY) errno = ENOMEM;
-  else if (eai == EAI_AGAIN) errno = EAGAIN;
-  else if (eai != EAI_SYSTEM) errno = EIO;
-  msg_fatal_sys("temporarily unable to figure out IP address for ", host);
-}
-
-static size_t resolve_name(const char *host, int family,
-                           struct ip_addr *addrs, size_t max)
-{
-  struct addrinfo hints = { .ai_family = family, .ai_socktype = SOCK_STREAM };
-  struct addrinfo *res;
-  int eai = getaddrinfo(host, 0, &hints, &res);
-  if (eai) resolve_failed(host, eai);
-  size_t n = 0;
-  for (struct addrinfo *ai = res; ai && n < max; ai = ai->ai_next) {
-    unsigned port;
-    ip_from_sockaddr(ai->ai_addr, &addrs[n], &port);
-    if (family != AF_UNSPEC && addrs[n].family != family) continue;
-    int seen = 0;
-    for (size_t k = 0; k < n; k++) seen |= ip_equal(&addrs[k], &addrs[n]);
-    if (!seen) n++;
-  }
-  freeaddrinfo(res);
-  if (!n) msg_fatal(111, "no IP address for ", host);
-  return n;
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++)
+    if (family == AF_UNSPEC || addrs[i].family == family)
+      addrs[kept++] = addrs[i];
+  return kept;
 }
 
 /* The server's addresses.  Host "0" or "" is the local machine, as in
@@ -139,11 +118,11 @@ static size_t resolve(const char *host, const struct options *o,
   if (!*host || !strcmp(host, "0")) {
     if (o->family == AF_INET6) ip_parse("::1", &addrs[0]);
     else ip_set_v4(&addrs[0], 127, 0, 0, 1);
-  } else if (ip_parse(host, &addrs[0]) == 0) {
-    if (o->family != AF_UNSPEC && addrs[0].family != o->family)
-      msg_fatal(111, "no IP address for ", host);
   } else {
-    n = resolve_name(host, o->family, addrs, max);
+    if (resolve_host(host, o->family, addrs, max, &n) < 0)
+      msg_fatal_sys("temporarily unable to figure out IP address for ", host);
+    n = keep_family(addrs, n, o->family);
+    if (!n) msg_fatal(111, "no IP address for ", host);
   }
   for (size_t i = 0; i < n; i++) scope_link_local(&addrs[i], o->scope);
   return n;
@@ -223,9 +202,9 @@ static void gather(int fd, const struct options *o, struct found *f)
 
 static void setup_descriptors(int fd)
 {
-  if (dup2(fd, 6) < 0)
+  /* fd_move: the socket may be 6 already, with close-on-exec. */
+  if (fd_move(6, fd) < 0)
     msg_fatal_sys("unable to set up descriptor 6");
-  if (fd != 6) close(fd);
   if (dup2(6, 7) < 0)
     msg_fatal_sys("unable to set up descriptor 7");
 }
@@ -238,6 +217,8 @@ int main(int argc, char **argv)
     .family = AF_UNSPEC, .infotimeout = 26, .conntimeout = { 2, 58 },
   };
   msg_setprog("tcpclient");
+  int hv = opts_help_version(argc, argv);
+  if (hv) _exit(opts_answer(hv, "tcpclient", USAGE));
   close(6);
   close(7);
   signal(SIGPIPE, SIG_IGN);

@@ -10,6 +10,7 @@
 #include <cdb.h>
 #include "fd.h"
 #include "msg.h"
+#include "opts.h"
 #include "rules.h"
 #include "ruleparse.h"
 
@@ -151,7 +152,10 @@ static void add_index(struct compiler *cc)
 int main(int argc, char **argv)
 {
   msg_setprog("tcprules");
-  if (argc < 3) msg_usage("tcprules rules.cdb rules.tmp");
+#define USAGE "tcprules rules.cdb rules.tmp"
+  int hv = opts_help_version(argc, argv);
+  if (hv) _exit(opts_answer(hv, "tcprules", USAGE));
+  if (argc < 3) msg_usage(USAGE);
   const char *cdbname = argv[1];
   tmpname = argv[2];
 

@@ -1,11 +1,13 @@
 /* tcprulescheck: say which rule of a cdb applies to the client described
    by TCPREMOTEIP, TCPREMOTEHOST and TCPREMOTEINFO, as tcpserver -x would
    find it. */
+#include <unistd.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "msg.h"
+#include "opts.h"
 #include "rules.h"
 #include "ruleparse.h"
 
@@ -29,7 +31,10 @@ static void explain(const struct rules_found *f)
 int main(int argc, char **argv)
 {
   msg_setprog("tcprulescheck");
-  if (argc < 2) msg_usage("tcprulescheck rules.cdb");
+#define USAGE "tcprulescheck rules.cdb"
+  int hv = opts_help_version(argc, argv);
+  if (hv) _exit(opts_answer(hv, "tcprulescheck", USAGE));
+  if (argc < 2) msg_usage(USAGE);
   const char *file = argv[1];
 
   /* An IPv6 address is matched in the form tcpserver gives it. */

@@ -43,6 +43,7 @@
 #include "opts.h"
 #include "pathexec.h"
 #include "ratelimit.h"
+#include "resolve.h"
 #include "rules.h"
 #include "children.h"
 #include "clock.h"
@@ -219,47 +220,18 @@ static void parse_options(int argc, char **argv)
 
 /* ---- the listening socket ---- */
 
-/* The first address of the wanted family; without -4/-6 an IPv4 address
-   is preferred, as 0.88 served IPv4 only. */
-static int first_address(const struct addrinfo *res, int family,
-                         struct ip_addr *ip)
+/* Without -4/-6 an IPv4 address is preferred, as 0.88 served IPv4 only. */
+static void host_to_ip(const char *host, struct ip_addr *ip)
 {
-  const struct addrinfo *v6 = NULL;
-  for (const struct addrinfo *r = res; r; r = r->ai_next) {
-    if (r->ai_family == AF_INET && family != AF_INET6) {
-      ip_from_sockaddr(r->ai_addr, ip, NULL);
-      return 0;
-    }
-    if (r->ai_family == AF_INET6 && !v6) v6 = r;
-  }
-  if (!v6 || family == AF_INET) return -1;
-  ip_from_sockaddr(v6->ai_addr, ip, NULL);
-  return 0;
-}
-
-static void resolve_host(const char *host, struct ip_addr *ip)
-{
-  struct addrinfo hints, *res;
   if (!*host || !strcmp(host, "0")) {
     if (opt.family == AF_INET6) ip_parse("::", ip);
     else ip_set_v4(ip, 0, 0, 0, 0);
     return;
   }
-  if (ip_parse(host, ip) == 0) return;
-  memset(&hints, 0, sizeof hints);
-  hints.ai_family = opt.family ? opt.family : AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  int r = getaddrinfo(host, NULL, &hints, &res);
-  if (r == EAI_AGAIN) {
-    errno = EAGAIN;
+  int r = resolve_host_one(host, opt.family ? opt.family : AF_UNSPEC, ip);
+  if (r < 0)
     msg_fatal_sys("temporarily unable to figure out IP address for ", host);
-  }
-  if (r == EAI_SYSTEM)
-    msg_fatal_sys("temporarily unable to figure out IP address for ", host);
-  if (r != 0) msg_fatal(111, "no IP address for ", host);
-  r = first_address(res, opt.family, ip);
-  freeaddrinfo(res);
-  if (r < 0) msg_fatal(111, "no IP address for ", host);
+  if (r == 0) msg_fatal(111, "no IP address for ", host);
 }
 
 /* 0.88 takes digits as a number, cut to 16 bits; else a service name. */
@@ -1273,9 +1245,11 @@ int main(int argc, char **argv)
 {
   static struct server srv;
   msg_setprog("tcpserver");
+  int hv = opts_help_version(argc, argv);
+  if (hv) _exit(opts_answer(hv, "tcpserver", USAGE));
   parse_options(argc, argv);
   opt.prog = argv + optind + 2;
-  resolve_host(argv[optind], &srv.bound_ip);
+  host_to_ip(argv[optind], &srv.bound_ip);
   srv.bound_port = resolve_port(argv[optind + 1]);
   apply_interface(&srv.bound_ip);
   tables_init(&srv);

@@ -45,6 +45,18 @@ static const struct reason reasons[] = {
   { EHOSTUNREACH, "host unreachable" }, { ENOTEMPTY, "directory not empty" },
   { EUSERS, "too many users" }, { EDQUOT, "disk quota exceeded" },
   { ESTALE, "stale NFS file handle" },
+  /* The rest of 0.88's list that Linux defines. */
+  { 0, "no error" }, { ENOTBLK, "not a block device" },
+  { ETOOMANYREFS, "too many references" },
+  { EREMOTE, "too many levels of remote in path" },
+  { ENOLCK, "no locks available" }, { ENOSYS, "system call not available" },
+  { ENOSTR, "not a stream device" }, { ETIME, "timer expired" },
+  { ENOSR, "out of stream resources" },
+  { ENOMSG, "no message of desired type" }, { EBADMSG, "bad message type" },
+  { EIDRM, "identifier removed" }, { ENONET, "machine not on network" },
+  { ENOLINK, "link severed" }, { EADV, "advertise error" },
+  { ESRMNT, "srmount error" }, { ECOMM, "communication error" },
+  { EMULTIHOP, "multihop attempted" }, { EREMCHG, "remote address changed" },
 };
 
 const char *errtext(int err)

@@ -26,7 +26,8 @@ void logline_str(struct logline *l, const char *s)
 void logline_num(struct logline *l, unsigned long n)
 {
   char buf[FMT_ULONG];
-  logline_add(l, buf, fmt_ulong(buf, n));
+  size_t len = fmt_ulong(buf, n);
+  logline_add(l, buf, len);
 }
 
 static void add_ip(struct logline *l, const struct ip_addr *ip, int scope)
@@ -59,7 +60,8 @@ void logline_ip_scope(struct logline *l, const struct ip_addr *ip)
 void logline_field(struct logline *l, const char *s)
 {
   char buf[LOGFIELD_MAX];
-  logline_add(l, buf, logfield_put(buf, s));
+  size_t n = logfield_put(buf, s);
+  logline_add(l, buf, n);
 }
 
 int logline_write(struct logline *l, int fd)

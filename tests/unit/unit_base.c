@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "fd.h"
 #include "num.h"
+#include "resolve.h"
 
 static void numbers(void)
 {
@@ -116,8 +117,45 @@ static void addresses(void)
   tap_is_str(buf, "1.2.3.4", "ip_mask /32 keeps everything");
 }
 
+static void hosts(void)
+{
+  struct ip_addr a[4];
+  char buf[IP_FMT_SIZE];
+  size_t n;
+  tap_ok(resolve_host("[127.000.000.001]", AF_UNSPEC, a, 4, &n) == 0 && n == 1
+         && ip_format(&a[0], buf) && !strcmp(buf, "127.0.0.1"),
+         "a bracketed dotted literal, leading zeros");
+  tap_ok(resolve_host("1.2.3", AF_UNSPEC, a, 4, &n) == 0 && n == 0,
+         "three bytes are no address");
+  tap_ok(resolve_host("127.0.0.256", AF_UNSPEC, a, 4, &n) == 0 && n == 1
+         && ip_format(&a[0], buf) && !strcmp(buf, "127.0.0.0"),
+         "a part is a byte, modulo 256");
+  tap_ok(resolve_host("1.2.3.4.5.6.7.8.9", AF_UNSPEC, a, 4, &n) == 0 && n == 2
+         && ip_format(&a[1], buf) && !strcmp(buf, "5.6.7.8"),
+         "every four bytes an address, the rest dropped");
+  tap_ok(resolve_host("[::1]", AF_UNSPEC, a, 4, &n) == 0 && n == 1
+         && a[0].family == AF_INET6, "IPv6 in brackets");
+  char label[80];
+  memset(label, 'a', 64);
+  strcpy(label + 64, ".example");
+  errno = 0;
+  tap_ok(resolve_host(label, AF_UNSPEC, a, 4, &n) < 0 && errno == EPROTO,
+         "a 64-byte label: EPROTO, as 0.88");
+  char big[320];
+  for (int i = 0; i < 5; i++) { memset(big + 61 * i, 'b', 60); big[61 * i + 60] = '.'; }
+  big[304] = 0;
+  errno = 0;
+  tap_ok(resolve_host(big, AF_UNSPEC, a, 4, &n) < 0 && errno == EPROTO,
+         "more than 255 bytes in all: EPROTO");
+  struct ip_addr one;
+  tap_ok(resolve_host_one("10.0.0.1.10.0.0.2", AF_UNSPEC, &one) == 1
+         && ip_format(&one, buf) && !strcmp(buf, "10.0.0.1"), "resolve_host_one: the first");
+  tap_ok(resolve_host_one("1.2", AF_UNSPEC, &one) == 0, "resolve_host_one: none");
+}
+
 int main(void)
 {
+  hosts();
   numbers();
   descriptors();
   time_();
