@@ -57,7 +57,7 @@ struct rbl {
    resolver's own; the library's longest timeout at most. */
 static long long budget_from(const char *s)
 {
-  return (long long) clock_cap(scan_leading_sat(s)) * 1000;
+  return (long long) clock_cap(scan_leading(s)) * 1000;
 }
 
 static void set_text(struct rbl *st, const char *s, size_t len)
@@ -402,7 +402,7 @@ int main(int argc, char **argv)
     case 'B': st->rbl_bounces = 0; break;
     case 'c': st->fail_closed = 1; break;
     case 'C': st->fail_closed = 0; break;
-    case 't': st->dialogue_seconds = scan_leading_sat(optarg); break;
+    case 't': st->dialogue_seconds = scan_leading(optarg); break;
     case 'T': st->budget_ms = budget_from(optarg); break;
     case 'r': rbl(st, optarg); break;
     case 'a': antirbl(st, optarg); break;

@@ -48,9 +48,9 @@ struct options {
 /* -T x+y; "-T x" means x+0. */
 static void parse_conntimeout(const char *s, unsigned long t[2])
 {
-  size_t n = scan_ulong_sat(s, &t[0]);
+  size_t n = scan_ulong(s, &t[0]);
   if (s[n] == '+') n++;
-  t[1] = scan_leading_sat(s + n);
+  t[1] = scan_leading(s + n);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -70,7 +70,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     case 'r': o->remoteinfo = 1; break;
     case 'R': o->remoteinfo = 0; break;
     case 'l': o->localname = optarg; break;
-    case 't': o->infotimeout = scan_leading_sat(optarg); break;
+    case 't': o->infotimeout = scan_leading(optarg); break;
     case 'T': parse_conntimeout(optarg, o->conntimeout); break;
     case 'i':
       if (ip_parse(optarg, &o->localip) < 0) msg_usage(USAGE);
@@ -78,7 +78,7 @@ static int parse_options(int argc, char **argv, struct options *o)
       break;
     case 'p':
       /* As the reference: the number modulo 65536, junk ignored. */
-      o->localport = (unsigned) (scan_leading_sat(optarg) & 0xffff);
+      o->localport = (unsigned) (scan_leading(optarg) & 0xffff);
       break;
     case 'I':
       o->scope = if_nametoindex(optarg);

@@ -112,7 +112,7 @@ static void drop(const char *what, const char *arg, int err)
 static unsigned long env_number(const char *name)
 {
   const char *s = getenv(name);
-  return s ? scan_leading_sat(s) : 0;
+  return s ? scan_leading(s) : 0;
 }
 
 /* Seconds, as milliseconds that cannot overflow. */
@@ -177,8 +177,8 @@ static void parse_options(int argc, char **argv)
   int c;
   while ((c = opts_next(argc, argv, OPTIONS)) != -1) {
     switch (c) {
-      case 'b': opt.backlog = scan_leading_sat(optarg); break;
-      case 'c': opt.limit = scan_leading_sat(optarg); break;
+      case 'b': opt.backlog = scan_leading(optarg); break;
+      case 'c': opt.limit = scan_leading(optarg); break;
       case 'X': opt.rules_optional = 1; break;
       case 'x': opt.rules = optarg; break;
       case 'B': opt.banner = optarg; break;
@@ -194,10 +194,10 @@ static void parse_options(int argc, char **argv)
       case 'H': opt.remotehost = 0; break;
       case 'r': opt.remoteinfo = 1; break;
       case 'R': opt.remoteinfo = 0; break;
-      case 't': opt.timeout = scan_leading_sat(optarg); break;
+      case 't': opt.timeout = scan_leading(optarg); break;
       case 'U': opt.uid = env_number("UID"); opt.gid = env_number("GID"); break;
-      case 'u': opt.uid = scan_leading_sat(optarg); break;
-      case 'g': opt.gid = scan_leading_sat(optarg); break;
+      case 'u': opt.uid = scan_leading(optarg); break;
+      case 'g': opt.gid = scan_leading(optarg); break;
       case '1': opt.printport = 1; break;
       case 'o': opt.killopts = 0; break;
       case 'O': opt.killopts = 1; break;
@@ -239,7 +239,7 @@ static unsigned resolve_port(const char *s)
 {
   unsigned port;
   if (*s && s[strspn(s, "0123456789")] == 0)
-    return (unsigned) (scan_leading_sat(s) & 0xffff);
+    return (unsigned) (scan_leading(s) & 0xffff);
   if (port_parse(s, &port) < 0)
     msg_fatal(111, "unable to figure out port number for ", s);
   return port;

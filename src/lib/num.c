@@ -44,3 +44,10 @@ unsigned long scan_leading_sat(const char *s)
   scan_ulong_sat(s, &u);
   return u;
 }
+
+unsigned long scan_leading(const char *s)
+{
+  unsigned long u;
+  scan_ulong(s, &u);
+  return u;
+}

@@ -26,6 +26,9 @@ size_t scan_ulong_flags(const char *s, size_t len, int flags,
    saturating. */
 size_t scan_ulong(const char *s, unsigned long *u);
 size_t scan_ulong_sat(const char *s, unsigned long *u);
-/* Just the value of scan_ulong_sat, for options and variables. */
+/* Just the value: wrapping, for 0.88's options and variables (tcpserver
+   -c 18446744073709551617 is -c 1 there too); saturating, for the
+   options 0.88 does not have. */
+unsigned long scan_leading(const char *s);
 unsigned long scan_leading_sat(const char *s);
 #endif

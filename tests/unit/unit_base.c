@@ -30,6 +30,8 @@ static void numbers(void)
          "the saturating variant stops at ULONG_MAX, and uses every digit");
   tap_ok(scan_ulong_sat("18446744073709551615", &u) == 20 && u == ULONG_MAX,
          "ULONG_MAX itself");
+  tap_ok(scan_leading("18446744073709551617") == 1 && scan_leading("x") == 0,
+         "scan_leading wraps, as 0.88's options");
   tap_ok(scan_leading_sat("99999999999999999999999x") == ULONG_MAX
          && scan_leading_sat("26") == 26 && scan_leading_sat("x") == 0,
          "scan_leading_sat's value");
