@@ -38,10 +38,13 @@
 #include "ident.h"
 #include "logline.h"
 #include "msg.h"
+#include "listenfd.h"
 #include "names.h"
+#include "notify.h"
 #include "num.h"
 #include "opts.h"
 #include "pathexec.h"
+#include "proxy.h"
 #include "ratelimit.h"
 #include "resolve.h"
 #include "rules.h"
@@ -54,7 +57,7 @@
 #define USAGE "tcpserver [ -1UXpPhHrRoOdDqQv ] [ -c limit ] [ -x rules.cdb ] " \
   "[ -B banner ] [ -g gid ] [ -u uid ] [ -b backlog ] [ -l localname ] " \
   "[ -t timeout ] host port program"
-#define OPTIONS "dDvqQhHrR1UXx:t:u:g:l:b:B:c:pPoO46I:SG:C:L:F:"
+#define OPTIONS "dDvqQhHrR1UXx:t:u:g:l:b:B:c:pPoO46I:SG:C:L:F:W:0N:"
 
 /* A banner longer than this may not fit the socket buffer at once, and
    the parent must not wait on a slow client: such a server takes the
@@ -86,12 +89,15 @@ static struct {
   unsigned v4prefix, v6prefix;   /* -L: the prefixes that make one client */
   unsigned long rate_milli, burst;  /* -F rate/burst; 0: none */
   const char *rate_msg;          /* -F ...:message */
+  unsigned long proxy_ms;        /* -W: how long a PROXY header may take */
+  int socket_on_0;               /* -0: serve the listening socket on fd 0 */
+  int notify_fd;                 /* -N fd: s6's notification fd; -1 none */
   unsigned long drain_ms, kill_ms;  /* -G x+y; drain_ms 0: 0.88's SIGTERM */
   char **prog;
 } opt = {
   .verbosity = 1, .limit = 40, .backlog = 20, .timeout = 26,
   .remotehost = 1, .remoteinfo = 1, .killopts = 1,
-  .v4prefix = 32, .v6prefix = 64,
+  .v4prefix = 32, .v6prefix = 64, .proxy_ms = 5000, .notify_fd = -1,
 };
 
 /* ---- messages ---- */
@@ -172,6 +178,15 @@ static void parse_rate(const char *s)
   opt.rate_msg = after_colon(s + used);
 }
 
+/* -N fd: a descriptor number, not one of the standard three. */
+static void parse_notify_fd(const char *s)
+{
+  unsigned long fd;
+  size_t used = scan_ulong_sat(s, &fd);
+  if (!used || s[used] || fd < 3 || fd > INT_MAX) msg_usage(USAGE);
+  opt.notify_fd = (int) fd;
+}
+
 static void parse_options(int argc, char **argv)
 {
   int c;
@@ -209,6 +224,9 @@ static void parse_options(int argc, char **argv)
       case 'C': parse_client_limit(optarg); break;
       case 'L': parse_prefixes(optarg); break;
       case 'F': parse_rate(optarg); break;
+      case 'W': opt.proxy_ms = seconds_ms(scan_leading_sat(optarg)); break;
+      case '0': opt.socket_on_0 = 1; break;
+      case 'N': parse_notify_fd(optarg); break;
       default: msg_usage(USAGE);   /* -q is not in force yet */
     }
   }
@@ -216,6 +234,7 @@ static void parse_options(int argc, char **argv)
   if (!opt.verbosity) msg_quiet(1);
   if (argc - optind < 3) msg_usage(USAGE);
   if (opt.banner) opt.bannerlen = strlen(opt.banner);
+  if (!opt.proxy_ms) opt.proxy_ms = 1000;
 }
 
 /* ---- the listening socket ---- */
@@ -281,6 +300,78 @@ static int listen_on(struct ip_addr *ip, unsigned *port)
   return fd;
 }
 
+/* A listening socket handed over instead of bound here: made
+   non-blocking and close-on-exec, its address learned. */
+static int adopt_listener(int fd, struct ip_addr *ip, unsigned *port)
+{
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+      fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+      getsockname(fd, (struct sockaddr *) &ss, &len) < 0)
+    return -1;
+  ip_from_sockaddr((struct sockaddr *) &ss, ip, port);
+  return 0;
+}
+
+/* 1 if a socket bound to ip:port is what host and port ask for: 0 (or
+   ::) and port 0 match any. */
+static int wanted_address(const struct ip_addr *want, unsigned wantport,
+                          const struct ip_addr *ip, unsigned port)
+{
+  return (ip_is_any(want) || ip_equal(want, ip)) && (!wantport || wantport == port);
+}
+
+/* systemd's sockets (LISTEN_FDS): the first that host and port match is
+   served, the others are closed. */
+static int systemd_listener(int n, struct ip_addr *ip, unsigned *port)
+{
+  int chosen = -1;
+  for (int fd = LISTENFD_FIRST; fd < LISTENFD_FIRST + n; fd++) {
+    struct ip_addr got;
+    unsigned gotport;
+    if (chosen < 0 && listenfd_check(fd) == 0 &&
+        adopt_listener(fd, &got, &gotport) == 0 &&
+        wanted_address(ip, *port, &got, gotport)) {
+      chosen = fd;
+      *ip = got;
+      *port = gotport;
+    } else {
+      close(fd);
+    }
+  }
+  if (chosen < 0) msg_fatal(111, "no socket passed by systemd matches the host and port");
+  return chosen;
+}
+
+/* -0: the listening socket on descriptor 0, moved off it (0 and 1 are
+   closed once listening). */
+static int socket_from_fd0(struct ip_addr *ip, unsigned *port)
+{
+  if (listenfd_check(0) < 0) msg_fatal_sys("unable to use descriptor 0 as a listening socket");
+  int fd = fcntl(0, F_DUPFD_CLOEXEC, 3);
+  if (fd < 0 || adopt_listener(fd, ip, port) < 0)
+    msg_fatal_sys("unable to use descriptor 0 as a listening socket");
+  close(0);
+  return fd;
+}
+
+/* Tell the supervisor that the socket is listening: -N's descriptor,
+   systemd's NOTIFY_SOCKET.  A supervisor that cannot be told is worth a
+   warning, not the service. */
+static void notify_ready(const char *notify_socket)
+{
+  if (opt.notify_fd >= 0 && notify_fd_ready(opt.notify_fd) < 0) {
+    char fd[FMT_ULONG];
+    fmt_ulong(fd, (unsigned long) opt.notify_fd);
+    msg_warn("unable to notify readiness on descriptor ", fd, ": ", errtext(errno));
+  }
+  if (notify_socket && *notify_socket &&
+      notify_send(notify_socket, "READY=1") < 0)
+    msg_warn("unable to notify readiness to ", notify_socket, ": ", errtext(errno));
+}
+
 /* Group first (with the supplementary groups), then user: 0 keeps. */
 static void drop_privileges(void)
 {
@@ -300,6 +391,22 @@ static void print_port(unsigned port)
 }
 
 /* ---- the server's state ---- */
+
+/* A connection whose PROXY header is being read. */
+#define NO_SLOT SIZE_MAX
+struct pending {
+  int fd;
+  struct ip_addr peer;           /* the proxy */
+  unsigned peerport;
+  unsigned accept;               /* PROXY_V1 | PROXY_V2 */
+  long long deadline;
+  size_t have;
+  size_t prev, next;             /* in arrival order; next: also the free list */
+  unsigned char buf[PROXY_HEADER_MAX];
+};
+/* Pending headers at most; a new one beyond drops the oldest, so that
+   silent connections can only hasten each other's end. */
+#define PENDING_MAX 1024
 
 /* Network lengths counted besides the client and its /24 (/48), for
    MAXCONNNET rules; one more needs a walk of the children. */
@@ -335,6 +442,12 @@ struct server {
   sigset_t startup_mask;         /* restored in the children */
   sigset_t waiting_mask;         /* inside epoll_pwait: TERM, CHLD open */
   sigset_t watched_mask;         /* the same with CHLD blocked */
+  /* Connections from trusted proxies whose PROXY header has not fully
+     arrived: read as it comes, never waited for, in order of arrival
+     (which is the order of their deadlines). */
+  struct pending *pending;       /* pending_cap slots, allocated once */
+  size_t pending_cap, npending;
+  size_t pending_first, pending_last, pending_free;
   int draining;                  /* -G: SIGTERM came, no more accepting */
   int drain_stage;               /* 0 waiting, 1 TERM sent, 2 KILL sent */
   long long drain_next;          /* when the next stage starts (ms) */
@@ -496,7 +609,8 @@ static void standard_fds_open(void)
 static void descriptor_budget(struct server *srv)
 {
   if (getrlimit(RLIMIT_NOFILE, &srv->nofile) < 0) return;
-  rlim_t want = (rlim_t) srv->children_cap + FDS_RESERVED + 16;
+  srv->pending_cap = opt.rules ? PENDING_MAX : 0;
+  rlim_t want = (rlim_t) srv->children_cap + srv->pending_cap + FDS_RESERVED + 16;
   rlim_t soft = srv->nofile.rlim_cur;
   if (soft != RLIM_INFINITY && soft < want && srv->nofile.rlim_max > soft) {
     struct rlimit raised = srv->nofile;
@@ -508,7 +622,8 @@ static void descriptor_budget(struct server *srv)
     }
   }
   if (soft == RLIM_INFINITY || soft > (rlim_t) SIZE_MAX) soft = (rlim_t) SIZE_MAX;
-  srv->pidfd_budget = soft > FDS_RESERVED ? (size_t) soft - FDS_RESERVED : 0;
+  size_t reserved = FDS_RESERVED + srv->pending_cap;
+  srv->pidfd_budget = soft > reserved ? (size_t) soft - reserved : 0;
 }
 
 static volatile sig_atomic_t got_child, got_term;
@@ -549,7 +664,14 @@ static void signals_init(struct server *srv)
   catch_signal(SIGPIPE, SIG_IGN);
 }
 
+/* What an epoll event is about: the listening socket, a pending PROXY
+   header (its slot), else a child's pidfd (its pid). */
 #define LISTEN_TAG UINT64_MAX
+#define PENDING_TAG (1ull << 62)
+
+static int pending_wait_ms(const struct server *srv, int ms);
+static void pending_readable(struct server *srv, size_t slot);
+static void pending_expire(struct server *srv);
 
 static void events_init(struct server *srv)
 {
@@ -617,9 +739,15 @@ static void wait_for(struct server *srv, int ms, int listen)
   watch_listener(srv, listen && live_children(srv) < opt.limit);
   const sigset_t *mask = srv->unwatched ? &srv->waiting_mask
                                         : &srv->watched_mask;
+  if (srv->npending) ms = pending_wait_ms(srv, ms);
   int n = epoll_pwait(srv->epfd, ev, 64, ms, mask);
-  for (int i = 0; i < n; i++)
-    if (ev[i].data.u64 != LISTEN_TAG) reap_one(srv, (pid_t) ev[i].data.u64);
+  for (int i = 0; i < n; i++) {
+    uint64_t tag = ev[i].data.u64;
+    if (tag == LISTEN_TAG) continue;
+    if (tag & PENDING_TAG) pending_readable(srv, (size_t) (tag & ~PENDING_TAG));
+    else reap_one(srv, (pid_t) tag);
+  }
+  if (srv->npending) pending_expire(srv);
   if (got_child) {
     got_child = 0;
     reap_any(srv);
@@ -689,6 +817,11 @@ struct conn {
   unsigned long limit_count, limit_max;
   const char *limit_msg;
   size_t limit_msglen;
+  /* Behind a proxy: its address (and ours as it reached us), the header. */
+  int proxied;
+  struct ip_addr proxy_ip, proxy_local;
+  unsigned proxy_port, proxy_localport;
+  const struct proxy_header *proxy;
 };
 
 static void set_drop(struct conn *c, const char *what, const char *arg, int err)
@@ -721,7 +854,9 @@ static void look_up_names(struct conn *c)
       names_remote(&c->remote, opt.paranoid, c->remotehost_buf))
     c->remotehost = c->remotehost_buf;
   c->remoteinfo = NULL;
-  if (opt.remoteinfo &&
+  /* No ident through a proxy: the query would go to the client from an
+     address that is not ours. */
+  if (opt.remoteinfo && !c->proxied &&
       ident_lookup(&c->local, c->localport, &c->remote, c->remoteport,
                    (unsigned) clock_cap(opt.timeout), c->info_buf))
     c->remoteinfo = c->info_buf;
@@ -939,6 +1074,54 @@ static void address_rule(struct server *srv, struct conn *c)
   c->outcome = OUT_OK;
 }
 
+/* Behind a proxy: where it connected from, and what its header says
+   beyond the addresses, bounded and made printable. */
+static void put_proxy_value(struct envb *env, const char *name,
+                            const struct proxy_value *v)
+{
+  char buf[PROXY_VALUE_MAX + 1];
+  if (!v->present) {
+    envb_unset(env, name);
+    return;
+  }
+  size_t n = proxy_value_env(v, buf, sizeof buf);
+  envb_setn(env, name, strlen(name), buf, n);
+}
+
+static void put_address(struct envb *env, const char *ipname,
+                        const char *portname, const struct ip_addr *ip,
+                        unsigned port)
+{
+  char buf[IP_FMT_SIZE];
+  size_t n = ip_format(ip, buf);
+  envb_setn(env, ipname, strlen(ipname), buf, n);
+  n = fmt_ulong(buf, port);
+  envb_setn(env, portname, strlen(portname), buf, n);
+}
+
+static void proxy_env(struct envb *env, const struct conn *c)
+{
+  const struct proxy_header *h = c->proxy;
+  put_address(env, "PROXYREMOTEIP", "PROXYREMOTEPORT", &c->proxy_ip, c->proxy_port);
+  put_address(env, "PROXYLOCALIP", "PROXYLOCALPORT", &c->proxy_local,
+              c->proxy_localport);
+  envb_set(env, "PROXYVERSION", h->version == 2 ? "2" : "1");
+  put_proxy_value(env, "PROXYUNIQUEID", &h->unique_id);
+  put_proxy_value(env, "PROXYAUTHORITY", &h->authority);
+  put_proxy_value(env, "PROXYALPN", &h->alpn);
+  if (h->has_ssl && (h->ssl_client & PROXY_SSL_CLIENT_SSL)) {
+    envb_set(env, "PROXYSSL", "1");
+    put_proxy_value(env, "PROXYSSLVERSION", &h->ssl_version);
+    put_proxy_value(env, "PROXYSSLCN", &h->ssl_cn);
+    put_proxy_value(env, "PROXYSSLCIPHER", &h->ssl_cipher);
+  } else {
+    envb_unset(env, "PROXYSSL");
+    envb_unset(env, "PROXYSSLVERSION");
+    envb_unset(env, "PROXYSSLCN");
+    envb_unset(env, "PROXYSSLCIPHER");
+  }
+}
+
 /* Everything between the banner and the log line: local address, names,
    ident, rules, limits, the environment.  In the parent (fast path) or
    in a forked child (slow path). */
@@ -960,6 +1143,7 @@ static void prepare(struct server *srv, struct conn *c)
   struct tcpenv t = { c->local, c->localport, c->remote, c->remoteport,
                       c->localhost, c->remotehost, c->remoteinfo };
   tcpenv_apply(&srv->env, &t);
+  if (c->proxied) proxy_env(&srv->env, c);
   apply_rules(srv, c, ipstr);
   if (c->outcome != OUT_OK) return;
   if (srv->fast_path && over_rate(srv, c)) return;
@@ -995,6 +1179,19 @@ static void log_pid(pid_t pid, const struct conn *c)
   logline_num(&l, (unsigned long) pid);
   logline_str(&l, " from ");
   logline_ip(&l, &c->remote);
+  logline_write(&l, 2);
+}
+
+/* "tcpserver: proxy PID from IP:PORT": the proxy a client came through. */
+static void log_proxy(pid_t pid, const struct conn *c)
+{
+  struct logline l = { .len = 0 };
+  logline_str(&l, "tcpserver: proxy ");
+  logline_num(&l, (unsigned long) pid);
+  logline_str(&l, " from ");
+  logline_ip(&l, &c->proxy_ip);
+  logline_add(&l, ":", 1);
+  logline_num(&l, c->proxy_port);
   logline_write(&l, 2);
 }
 
@@ -1103,7 +1300,10 @@ static _Noreturn void run_child(struct server *srv, struct conn *c)
     catch_signal(SIGTERM, on_term);
     sigprocmask(SIG_SETMASK, &srv->startup_mask, NULL);
   }
-  if (opt.verbosity >= 2) log_pid(pid, c);
+  if (opt.verbosity >= 2) {
+    log_pid(pid, c);
+    if (c->proxied) log_proxy(pid, c);
+  }
   socket_options(c->fd, c);
   if (opt.bannerlen && write_all(c->fd, opt.banner, opt.bannerlen) < 0) {
     drop("unable to print banner", "", errno);
@@ -1161,12 +1361,8 @@ static void admit(struct server *srv, struct conn *c)
     refuse_here(c);
     return;
   }
-  if (srv->fast_path) {
-    prepare(srv, c);
-  } else {
-    address_rule(srv, c);
-    over_rate(srv, c);
-  }
+  if (srv->fast_path) prepare(srv, c);
+  else over_rate(srv, c);
   if (c->outcome == OUT_LIMIT) {
     refuse_here(c);
     return;
@@ -1182,6 +1378,165 @@ static void admit(struct server *srv, struct conn *c)
   }
 }
 
+/* ---- PROXY headers (rules' PROXYPROTOCOL) ---- */
+
+static void pending_unlink(struct server *srv, size_t i)
+{
+  struct pending *p = &srv->pending[i];
+  if (p->prev != NO_SLOT) srv->pending[p->prev].next = p->next;
+  else srv->pending_first = p->next;
+  if (p->next != NO_SLOT) srv->pending[p->next].prev = p->prev;
+  else srv->pending_last = p->prev;
+  p->next = srv->pending_free;
+  srv->pending_free = i;
+  p->fd = -1;
+  srv->npending--;
+}
+
+/* "dropping connection, unable to read PROXY header from IP: WHY" */
+static void pending_drop(struct server *srv, size_t i, const char *why)
+{
+  struct pending *p = &srv->pending[i];
+  if (opt.verbosity) {
+    char ip[IP_FMT_SIZE];
+    ip_format(&p->peer, ip);
+    msg_warn("dropping connection, unable to read PROXY header from ", ip,
+             ": ", why);
+  }
+  close(p->fd);   /* also takes it out of epfd */
+  pending_unlink(srv, i);
+}
+
+static int pending_init(struct server *srv)
+{
+  if (srv->pending) return 0;
+  if (!srv->pending_cap) return -1;
+  srv->pending = calloc(srv->pending_cap, sizeof *srv->pending);
+  if (!srv->pending) return -1;
+  for (size_t i = 0; i < srv->pending_cap; i++)
+    srv->pending[i].next = i + 1 < srv->pending_cap ? i + 1 : NO_SLOT;
+  srv->pending_free = 0;
+  srv->pending_first = srv->pending_last = NO_SLOT;
+  return 0;
+}
+
+/* A connection from a trusted proxy: its header is read as it comes. */
+static void pending_add(struct server *srv, int fd, const struct conn *c,
+                        unsigned accept)
+{
+  if (pending_init(srv) < 0) {
+    msg_warn("dropping connection, unable to read PROXY header: ",
+             errtext(ENOMEM));
+    close(fd);
+    return;
+  }
+  if (srv->pending_free == NO_SLOT) pending_drop(srv, srv->pending_first, "too many waiting");
+  size_t i = srv->pending_free;
+  struct pending *p = &srv->pending[i];
+  struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP,
+                            .data.u64 = PENDING_TAG | i };
+  if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    msg_warn("dropping connection, unable to read PROXY header: ", errtext(errno));
+    close(fd);
+    return;
+  }
+  srv->pending_free = p->next;
+  p->fd = fd;
+  p->peer = c->remote;
+  p->peerport = c->remoteport;
+  p->accept = accept;
+  p->deadline = clock_ms() + (long long) opt.proxy_ms;
+  p->have = 0;
+  p->prev = srv->pending_last;
+  p->next = NO_SLOT;
+  if (p->prev != NO_SLOT) srv->pending[p->prev].next = i;
+  else srv->pending_first = i;
+  srv->pending_last = i;
+  srv->npending++;
+}
+
+static int pending_wait_ms(const struct server *srv, int ms)
+{
+  long long left = srv->pending[srv->pending_first].deadline - clock_ms();
+  if (left < 0) left = 0;
+  return ms < 0 || left < ms ? (int) left : ms;
+}
+
+static void pending_expire(struct server *srv)
+{
+  long long now = clock_ms();
+  while (srv->npending && srv->pending[srv->pending_first].deadline <= now)
+    pending_drop(srv, srv->pending_first, "timed out");
+}
+
+static void admit_proxied(struct server *srv, int fd, const struct ip_addr *peer,
+                          unsigned peerport, const struct proxy_header *h);
+
+/* Read what the header may still need, never a byte past it. */
+static void pending_readable(struct server *srv, size_t i)
+{
+  struct pending *p = &srv->pending[i];
+  if (i >= srv->pending_cap || p->fd < 0) return;
+  for (;;) {
+    struct proxy_header h;
+    size_t need;
+    const char *why = "invalid header";
+    int r = proxy_parse(p->buf, p->have, p->accept, &h, &need, &why);
+    if (r < 0) {
+      pending_drop(srv, i, why);
+      return;
+    }
+    if (r == 1) {
+      int fd = p->fd;
+      struct ip_addr peer = p->peer;
+      unsigned peerport = p->peerport;
+      epoll_ctl(srv->epfd, EPOLL_CTL_DEL, fd, NULL);
+      pending_unlink(srv, i);
+      admit_proxied(srv, fd, &peer, peerport, &h);
+      return;
+    }
+    if (need > sizeof p->buf - p->have) need = sizeof p->buf - p->have;
+    ssize_t n = recv(p->fd, p->buf + p->have, need, MSG_DONTWAIT);
+    if (n > 0) {
+      p->have += (size_t) n;
+      continue;
+    }
+    if (n == 0) pending_drop(srv, i, "connection closed");
+    else if (errno != EAGAIN && errno != EINTR) pending_drop(srv, i, errtext(errno));
+    return;
+  }
+}
+
+/* After the header the connection is the client's: its addresses, its
+   rule (the proxy's PROXYPROTOCOL is not applied again), its limits. */
+static void admit_proxied(struct server *srv, int fd, const struct ip_addr *peer,
+                          unsigned peerport, const struct proxy_header *h)
+{
+  struct conn c = { .fd = fd, .proxied = 1, .proxy = h };
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  c.proxy_ip = *peer;
+  c.proxy_port = peerport;
+  if (getsockname(fd, (struct sockaddr *) &ss, &len) == 0)
+    ip_from_sockaddr((struct sockaddr *) &ss, &c.proxy_local, &c.proxy_localport);
+  if (h->has_addresses) {
+    c.remote = h->src;
+    c.remoteport = h->srcport;
+    c.local = h->dst;
+    c.localport = h->dstport;
+  } else {   /* LOCAL, UNKNOWN: the connection's own endpoints */
+    c.remote = *peer;
+    c.remoteport = peerport;
+    c.local = c.proxy_local;
+    c.localport = c.proxy_localport;
+  }
+  c.local_known = 1;
+  c.nkeys = count_keys(srv, &c.remote, c.keys);
+  address_rule(srv, &c);
+  admit(srv, &c);
+  close(fd);
+}
+
 static void handle(struct server *srv, int fd,
                    const struct sockaddr_storage *peer)
 {
@@ -1191,6 +1546,18 @@ static void handle(struct server *srv, int fd,
   if (c.local_known) {
     c.local = srv->bound_ip;
     c.localport = srv->bound_port;
+  }
+  if (opt.rules) {
+    address_rule(srv, &c);
+    if (c.rule_found && c.rule.proxy) {
+      if (c.rule.proxy > 0) {
+        pending_add(srv, fd, &c, (unsigned) c.rule.proxy);
+        return;
+      }
+      drop("bad PROXYPROTOCOL in ", opt.rules, 0);
+      close(fd);
+      return;
+    }
   }
   c.nkeys = count_keys(srv, &c.remote, c.keys);
   admit(srv, &c);
@@ -1252,6 +1619,16 @@ int main(int argc, char **argv)
   host_to_ip(argv[optind], &srv.bound_ip);
   srv.bound_port = resolve_port(argv[optind + 1]);
   apply_interface(&srv.bound_ip);
+  /* What a supervisor passed is for tcpserver, not for the programs. */
+  int passed = listenfd_systemd();
+  if (passed < 0) msg_fatal_sys("unable to use LISTEN_FDS");
+  if (passed > 0)
+    for (const char *const *name = listenfd_env_names; *name; name++) unsetenv(*name);
+  const char *notify_socket = getenv("NOTIFY_SOCKET");
+  unsetenv("NOTIFY_SOCKET");   /* the string itself stays valid */
+  srv.listen_fd = -1;
+  if (passed > 0) srv.listen_fd = systemd_listener(passed, &srv.bound_ip, &srv.bound_port);
+  else if (opt.socket_on_0) srv.listen_fd = socket_from_fd0(&srv.bound_ip, &srv.bound_port);
   tables_init(&srv);
   srv.fast_path = !opt.remotehost && !opt.remoteinfo && opt.localname &&
                   opt.bannerlen <= FAST_BANNER_MAX;
@@ -1264,9 +1641,10 @@ int main(int argc, char **argv)
                     rules_keycap_for(IP_FMT_SIZE, NAMES_MAX, IDENT_INFO_MAX)) < 0)
     msg_fatal_sys("out of memory");
   events_init(&srv);
-  srv.listen_fd = listen_on(&srv.bound_ip, &srv.bound_port);
+  if (srv.listen_fd < 0) srv.listen_fd = listen_on(&srv.bound_ip, &srv.bound_port);
   drop_privileges();
   if (opt.printport) print_port(srv.bound_port);
+  notify_ready(notify_socket);
   close(0);
   close(1);
   print_status(0);
