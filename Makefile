@@ -1,13 +1,17 @@
 # ucspi-tcp, faithful and modern.  The compile and link commands come from
-# conf-cc and conf-ld (first line), the install prefix from conf-home.
+# conf-cc and conf-ld (first line), the install prefix from conf-home
+# (PREFIX=... on the command line overrides it).
 # CC=clang make replaces the compiler named in conf-cc and conf-ld.
+# make only compiles; make deps installs what the build and the tests
+# need; make check and make demo run make deps first.
 
 SHELL = /bin/sh
 B = build
 
 CONF_CC := $(shell head -n 1 conf-cc)
 CONF_LD := $(shell head -n 1 conf-ld)
-HOME_DIR := $(shell head -n 1 conf-home)
+PREFIX := $(shell head -n 1 conf-home)
+HOME_DIR = $(PREFIX)
 ifeq ($(origin CC),default)
 COMPILE := $(CONF_CC)
 LINK := $(CONF_LD)
@@ -15,7 +19,10 @@ else
 COMPILE := $(CC) $(wordlist 2,999,$(CONF_CC))
 LINK := $(CC) $(wordlist 2,999,$(CONF_LD))
 endif
-COMPILE += $(EXTRA_CFLAGS)
+# -Werror is make check's (WERROR=-Werror), not the user's build: a newer
+# compiler's new warning must not break an installation.
+WERROR =
+COMPILE += $(EXTRA_CFLAGS) $(WERROR)
 LINK += $(EXTRA_LDFLAGS)
 # Sanitizer builds keep their symbols, so that reports name functions.
 ifeq ($(NOSTRIP),1)
@@ -36,18 +43,26 @@ LIBS := $(B)/libucspi.a -l:libcdb.a
 # Extra libraries of one program: LDLIBS_prog = ...
 LDLIBS_rblsmtpd = -lresolv
 
-all: $(B)/.deps $(addprefix $(B)/,$(PROGS)) $(addprefix $(B)/,$(SCRIPTS))
+all: $(addprefix $(B)/,$(PROGS)) $(addprefix $(B)/,$(SCRIPTS))
 
-$(B)/.deps: src/deps.sh
+# The commands the objects were made with: a change (WERROR, CC,
+# EXTRA_CFLAGS, conf-cc) rebuilds them.  Rewritten only when it differs.
+BUILD_FLAGS = $(COMPILE) | $(LINK) | $(PREFIX)
+$(B)/.flags: FORCE | $(B)/.cdb-ok
 	@mkdir -p $(B)
-	sh src/deps.sh
-	@touch $@
+	@echo '$(BUILD_FLAGS)' | cmp -s - $@ || echo '$(BUILD_FLAGS)' > $@
 
-$(B)/obj/lib/%.o: src/lib/%.c src/lib/*.h $(B)/.deps conf-cc
+# tinycdb's header, or one line saying how to get it.
+CDB_MISSING = tinycdb's cdb.h is missing: install the package libcdb-dev (apt-get install libcdb-dev, or make deps as root)
+$(B)/.cdb-ok:
+	$(if $(shell printf '\043include <cdb.h>\n' | $(COMPILE) -E -x c - >/dev/null 2>&1 && echo y),,$(error $(CDB_MISSING)))
+	@mkdir -p $(B) && touch $@
+
+$(B)/obj/lib/%.o: src/lib/%.c src/lib/*.h $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(COMPILE) -c -o $@ $<
 
-$(B)/obj/%.o: src/%.c src/lib/*.h $(B)/.deps conf-cc
+$(B)/obj/%.o: src/%.c src/lib/*.h $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(COMPILE) -c -o $@ $<
 
@@ -55,38 +70,50 @@ $(B)/libucspi.a: $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(addprefix $(B)/,$(filter-out $(STATIC_PROGS),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a conf-ld
+$(addprefix $(B)/,$(filter-out $(STATIC_PROGS),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a $(B)/.flags
 	$(LINK) -o $@ $< $(LIBS) $(LDLIBS_$*)
 
-$(addprefix $(B)/,$(filter $(STATIC_PROGS),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a conf-ld
+$(addprefix $(B)/,$(filter $(STATIC_PROGS),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a $(B)/.flags
 	$(LINK) $(STATIC) -o $@ $< $(LIBS) $(LDLIBS_$*)
 
 # Full static linking unless a sanitizer build asks otherwise.
 STATIC = -static
 
-$(addprefix $(B)/,$(SCRIPTS)): $(B)/%: src/scripts/% conf-home
+$(addprefix $(B)/,$(SCRIPTS)): $(B)/%: src/scripts/% $(B)/.flags
+	@mkdir -p $(dir $@)
 	sed 's}@HOME@}$(HOME_DIR)}g' $< > $@
 	chmod 755 $@
 
-$(B)/t/%: tests/unit/%.c $(B)/libucspi.a tests/unit/tap.h
+$(B)/t/%: tests/unit/%.c $(B)/libucspi.a tests/unit/tap.h $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(COMPILE) -Itests/unit -o $@ $< $(LIBS)
 
 units: $(UNITS)
 
-# The README's test command: build, install dependencies, run every test,
-# then the whole suite again under ASan and UBSan (make asan, below; about
-# as long as the plain run).  CHECK_ASAN=no skips that second run.
-CHECK_ASAN = yes
-check: all units
-	DEPS_CC="$(firstword $(COMPILE))" sh src/deps.sh --tests
-	UCSPI_BIN=$(abspath $(B)) prove tests/
-ifeq ($(CHECK_ASAN),yes)
-	$(MAKE) asan
-endif
+# What the build and the tests need (src/deps.sh says what it installs
+# and why, a line per group).  make deps DEPS=build: the build's only.
+DEPS = build tests sanitizers services
+deps:
+	@DEPS_CC="$(firstword $(COMPILE))" sh src/deps.sh $(DEPS)
 
-demo: all
-	UCSPI_BIN=$(abspath $(B)) sh src/demo.sh
+# The README's test command: dependencies, build (with -Werror), every
+# test, then the whole suite again under ASan and UBSan (make asan, below;
+# about as long as the plain run).  CHECK_ASAN=no skips that second run.
+# src/check.sh prints a line per phase and a summary at the end.
+CHECK_ASAN = yes
+check:
+	@sh src/check.sh "$(MAKE)" $(CHECK_ASAN)
+
+# The test suite alone, against what is in $(B).
+test: all units
+	UCSPI_BIN=$(abspath $(B)) prove --timer tests/
+
+# Ctrl-C ends the demo quietly: src/demo.sh runs the server as the
+# terminal's foreground job and exits 0.
+demo:
+	@$(MAKE) --no-print-directory deps DEPS=build
+	@$(MAKE) --no-print-directory all
+	@UCSPI_BIN=$(abspath $(B)) sh src/demo.sh
 
 install: all
 	mkdir -p $(DESTDIR)$(HOME_DIR)/bin $(DESTDIR)$(HOME_DIR)/share/man/man1 $(DESTDIR)$(HOME_DIR)/share/man/man5
@@ -97,18 +124,18 @@ install: all
 clean:
 	rm -rf $(B) $(B)-asan $(B)-fuzz
 
-.PHONY: all check demo install clean units
+.PHONY: all check test deps demo install clean units FORCE
 .DELETE_ON_ERROR:
 
 # ---- Benchmarks, sanitizers, fuzzing (bench/, fuzz/; issue 6) ----------
 # make bench: ours against /usr/bin's reference, figures to bench/RESULTS.md.
 BENCH_TOOLS := loadgen bareloop genrules spawnloop
-$(addprefix $(B)/bench/,$(BENCH_TOOLS)): $(B)/bench/%: bench/%.c conf-cc
+$(addprefix $(B)/bench/,$(BENCH_TOOLS)): $(B)/bench/%: bench/%.c $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(COMPILE) -o $@ $<
 # The service of the benchmarks and load tests: static and never
 # sanitized (not under test itself), so that it starts fast.
-$(B)/bench/okchild: bench/okchild.c conf-cc
+$(B)/bench/okchild: bench/okchild.c $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(filter-out $(EXTRA_CFLAGS),$(COMPILE)) -static -s -o $@ $<
 bench: all $(addprefix $(B)/bench/,$(BENCH_TOOLS) okchild)
@@ -117,8 +144,9 @@ bench: all $(addprefix $(B)/bench/,$(BENCH_TOOLS) okchild)
 # make asan: the whole test suite built with ASan and UBSan, in $(B)-asan.
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g
 asan:
+	$(MAKE) B=$(B)-asan STATIC= NOSTRIP=1 EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDFLAGS="$(SAN_FLAGS)" all units
 	UCSPI_SANITIZED=1 ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	$(MAKE) B=$(B)-asan STATIC= NOSTRIP=1 EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDFLAGS="$(SAN_FLAGS)" CHECK_ASAN=no check
+	$(MAKE) B=$(B)-asan STATIC= NOSTRIP=1 EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDFLAGS="$(SAN_FLAGS)" test
 
 # make fuzz: each libFuzzer target of fuzz/ for FUZZTIME seconds.
 FUZZTIME = 60
@@ -130,11 +158,11 @@ fuzz:
 # (tests/robust_fuzz_replay.t), once the sources they need exist; and
 # dynamically linked tcprules/tcprulescheck for valgrind (tests/valgrind_*.t).
 FUZZ_READY := $(shell for f in fuzz/*.c; do n=$$(sed -n 's|^// needs: ||p' $$f); [ -n "$$n" ] && ls $$n >/dev/null 2>&1 && basename $$f .c; done)
-$(B)/t/fuzz_%: fuzz/%.c fuzz/replay.c $(B)/libucspi.a
+$(B)/t/fuzz_%: fuzz/%.c fuzz/replay.c $(B)/libucspi.a $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(COMPILE) -o $@ $< fuzz/replay.c $(LIBS)
 VALGRIND_PROGS := $(filter tcprules tcprulescheck,$(PROGS))
-$(B)/t/dyn/%: $(B)/obj/%.o $(B)/libucspi.a conf-ld
+$(B)/t/dyn/%: $(B)/obj/%.o $(B)/libucspi.a $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(LINK) -o $@ $< $(LIBS) $(LDLIBS_$*)
 units: $(B)/bench/loadgen $(B)/bench/okchild $(addprefix $(B)/t/fuzz_,$(FUZZ_READY)) $(addprefix $(B)/t/dyn/,$(VALGRIND_PROGS))
