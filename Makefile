@@ -12,6 +12,9 @@ CONF_CC := $(shell head -n 1 conf-cc)
 CONF_LD := $(shell head -n 1 conf-ld)
 PREFIX := $(shell head -n 1 conf-home)
 HOME_DIR = $(PREFIX)
+DOCDIR = $(PREFIX)/share/doc/ucspi-tcp
+# The release, in one place: the man pages and debian/changelog show it.
+VERSION := $(shell cat VERSION)
 ifeq ($(origin CC),default)
 COMPILE := $(CONF_CC)
 LINK := $(CONF_LD)
@@ -37,13 +40,15 @@ UNITSRC := $(sort $(wildcard tests/unit/*.c))
 UNITS := $(patsubst tests/unit/%.c,$(B)/t/%,$(UNITSRC))
 MAN1 := $(sort $(wildcard man/*.1))
 MAN5 := $(sort $(wildcard man/*.5))
+# The pages as installed: the version in the .TH line's source field.
+MANPAGES := $(patsubst man/%,$(B)/man/%,$(MAN1) $(MAN5))
 # Programs linked fully static: they start several times faster.
 STATIC_PROGS := tcprules tcprulescheck
 LIBS := $(B)/libucspi.a -l:libcdb.a
 # Extra libraries of one program: LDLIBS_prog = ...
 LDLIBS_rblsmtpd = -lresolv
 
-all: $(addprefix $(B)/,$(PROGS)) $(addprefix $(B)/,$(SCRIPTS))
+all: $(addprefix $(B)/,$(PROGS)) $(addprefix $(B)/,$(SCRIPTS)) $(MANPAGES)
 
 # The commands the objects were made with: a change (WERROR, CC,
 # EXTRA_CFLAGS, conf-cc) rebuilds them.  Rewritten only when it differs.
@@ -115,16 +120,46 @@ demo:
 	@$(MAKE) --no-print-directory all
 	@UCSPI_BIN=$(abspath $(B)) sh src/demo.sh
 
+$(B)/man/%: man/% VERSION
+	@mkdir -p $(dir $@)
+	sed '/^\.TH /s/ ucspi-tcp "/ "ucspi-tcp $(VERSION)" "/' $< > $@
+
+# make install and make uninstall (src/install.sh): programs, man pages,
+# and in DOCDIR the documentation and the service examples; uninstall
+# removes exactly those, and the directories install created if empty.
+DOCS = README NEWS LICENSE rules.example
+EXAMPLES := $(sort $(shell find examples -type f 2>/dev/null))
+INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" DOCDIR="$(DOCDIR)" B="$(B)" \
+	BIN="$(PROGS) $(SCRIPTS)" MAN1="$(notdir $(MAN1))" MAN5="$(notdir $(MAN5))" \
+	DOCS="$(DOCS)" EXAMPLES="$(EXAMPLES)"
 install: all
-	mkdir -p $(DESTDIR)$(HOME_DIR)/bin $(DESTDIR)$(HOME_DIR)/share/man/man1 $(DESTDIR)$(HOME_DIR)/share/man/man5
-	for p in $(PROGS) $(SCRIPTS); do cp $(B)/$$p $(DESTDIR)$(HOME_DIR)/bin/$$p.new && mv -f $(DESTDIR)$(HOME_DIR)/bin/$$p.new $(DESTDIR)$(HOME_DIR)/bin/$$p; done
-	for m in $(MAN1); do cp $$m $(DESTDIR)$(HOME_DIR)/share/man/man1/; done
-	for m in $(MAN5); do cp $$m $(DESTDIR)$(HOME_DIR)/share/man/man5/; done
+	$(INSTALL_ENV) sh src/install.sh install
+uninstall:
+	$(INSTALL_ENV) sh src/install.sh uninstall
 
 clean:
 	rm -rf $(B) $(B)-asan $(B)-fuzz
 
-.PHONY: all check test deps demo install clean units FORCE
+# make deb: the Debian package (debian/), built by dpkg-buildpackage in a
+# copy of the tree under $(B)/deb, so that its clean step leaves build/
+# alone; the .deb lands here, for apt install ./ucspi-tcp-modern_*.deb.
+# make deb-check (tests/package_deb.t): the package built from a clean
+# clone of the committed tree, installed into a scratch root, tried,
+# removed, and checked by lintian.
+DEB_PKG := $(shell sed -n 's/^Package: //p' debian/control 2>/dev/null)
+DEB_DIR = $(B)/deb/$(DEB_PKG)-$(VERSION)
+deb:
+	@$(MAKE) --no-print-directory deps DEPS="build package"
+	rm -rf $(B)/deb && mkdir -p $(DEB_DIR)
+	tar -cf - --exclude='./build*' --exclude=./.git --exclude='./*.deb' . | tar -xf - -C $(DEB_DIR)
+	cd $(DEB_DIR) && dpkg-buildpackage -us -uc -b
+	cp $(B)/deb/$(DEB_PKG)_$(VERSION)_*.deb .
+	@ls $(DEB_PKG)_$(VERSION)_*.deb
+deb-check:
+	@$(MAKE) --no-print-directory deps DEPS="build package"
+	UCSPI_DEB_CHECK=1 prove --timer tests/package_deb.t
+
+.PHONY: all check test deps demo install uninstall clean units deb deb-check FORCE
 .DELETE_ON_ERROR:
 
 # ---- Benchmarks, sanitizers, fuzzing (bench/, fuzz/; issue 6) ----------
