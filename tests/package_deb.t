@@ -15,7 +15,10 @@ plan skip_all => 'the package test: make deb-check (UCSPI_DEB_CHECK=1)' unless $
 for (qw(git dpkg-buildpackage dpkg-deb dpkg lintian)) {
   plan skip_all => "no $_ (make deps DEPS=package)" if system("command -v $_ >/dev/null 2>&1") != 0;
 }
-delete @ENV{qw(MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES)};
+# A make that runs this test exports its command-line variables (B,
+# EXTRA_CFLAGS of make asan, ...): none may reach the make run here.
+delete @ENV{qw(MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES B EXTRA_CFLAGS EXTRA_LDFLAGS
+  NOSTRIP STATIC WERROR CHECK_ASAN DESTDIR PREFIX DOCDIR DEPS)};
 my $tmp = tempdir(CLEANUP => 1);
 sub slurp { my ($f) = @_; open my $h, '<', $f or return ''; local $/; my $d = <$h>; defined $d ? $d : '' }
 sub run_log { my ($cmd, $log) = @_; my $rc = system("$cmd >$log 2>&1"); diag(`tail -n 30 $log`) if $rc; $rc == 0 }
