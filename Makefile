@@ -1,13 +1,20 @@
 # ucspi-tcp, faithful and modern.  The compile and link commands come from
-# conf-cc and conf-ld (first line), the install prefix from conf-home.
+# conf-cc and conf-ld (first line), the install prefix from conf-home
+# (PREFIX=... on the command line overrides it).
 # CC=clang make replaces the compiler named in conf-cc and conf-ld.
+# make only compiles; make deps installs what the build and the tests
+# need; make check and make demo run make deps first.
 
 SHELL = /bin/sh
 B = build
 
 CONF_CC := $(shell head -n 1 conf-cc)
 CONF_LD := $(shell head -n 1 conf-ld)
-HOME_DIR := $(shell head -n 1 conf-home)
+PREFIX := $(shell head -n 1 conf-home)
+HOME_DIR = $(PREFIX)
+DOCDIR = $(PREFIX)/share/doc/ucspi-tcp
+# The release, in one place: the man pages and debian/changelog show it.
+VERSION := $(shell cat VERSION)
 ifeq ($(origin CC),default)
 COMPILE := $(CONF_CC)
 LINK := $(CONF_LD)
@@ -15,8 +22,11 @@ else
 COMPILE := $(CC) $(wordlist 2,999,$(CONF_CC))
 LINK := $(CC) $(wordlist 2,999,$(CONF_LD))
 endif
-COMPILE += $(EXTRA_CFLAGS)
-COMPILE += -DVERSION='"$(shell cat VERSION 2>/dev/null)"'
+# -Werror is make check's (WERROR=-Werror), not the user's build: a newer
+# compiler's new warning must not break an installation.
+WERROR =
+COMPILE += $(EXTRA_CFLAGS) $(WERROR)
+COMPILE += -DVERSION='"$(VERSION)"'
 LINK += $(EXTRA_LDFLAGS)
 # Sanitizer builds keep their symbols, so that reports name functions.
 ifeq ($(NOSTRIP),1)
@@ -31,24 +41,34 @@ UNITSRC := $(sort $(wildcard tests/unit/*.c))
 UNITS := $(patsubst tests/unit/%.c,$(B)/t/%,$(UNITSRC))
 MAN1 := $(sort $(wildcard man/*.1))
 MAN5 := $(sort $(wildcard man/*.5))
+# The pages as installed: the version in the .TH line's source field.
+MANPAGES := $(patsubst man/%,$(B)/man/%,$(MAN1) $(MAN5))
 # Programs linked fully static: they start several times faster.
 STATIC_PROGS := tcprules tcprulescheck
 LIBS := $(B)/libucspi.a -l:libcdb.a
 # Extra libraries of one program: LDLIBS_prog = ...
 LDLIBS_rblsmtpd = -lresolv
 
-all: $(B)/.deps $(addprefix $(B)/,$(PROGS)) $(addprefix $(B)/,$(SCRIPTS))
+all: $(addprefix $(B)/,$(PROGS)) $(addprefix $(B)/,$(SCRIPTS)) $(MANPAGES)
 
-$(B)/.deps: src/deps.sh
+# The commands the objects were made with: a change (WERROR, CC,
+# EXTRA_CFLAGS, conf-cc) rebuilds them.  Rewritten only when it differs.
+BUILD_FLAGS = $(COMPILE) | $(LINK) | $(PREFIX)
+$(B)/.flags: FORCE | $(B)/.cdb-ok
 	@mkdir -p $(B)
-	sh src/deps.sh
-	@touch $@
+	@echo '$(BUILD_FLAGS)' | cmp -s - $@ || echo '$(BUILD_FLAGS)' > $@
 
-$(B)/obj/lib/%.o: src/lib/%.c src/lib/*.h $(B)/.deps conf-cc
+# tinycdb's header, or one line saying how to get it.
+CDB_MISSING = tinycdb's cdb.h is missing: install the package libcdb-dev (apt-get install libcdb-dev, or make deps as root)
+$(B)/.cdb-ok:
+	$(if $(shell printf '\043include <cdb.h>\n' | $(COMPILE) -E -x c - >/dev/null 2>&1 && echo y),,$(error $(CDB_MISSING)))
+	@mkdir -p $(B) && touch $@
+
+$(B)/obj/lib/%.o: src/lib/%.c src/lib/*.h $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(COMPILE) -c -o $@ $<
 
-$(B)/obj/%.o: src/%.c src/lib/*.h $(B)/.deps conf-cc
+$(B)/obj/%.o: src/%.c src/lib/*.h $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(COMPILE) -c -o $@ $<
 
@@ -56,60 +76,102 @@ $(B)/libucspi.a: $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(addprefix $(B)/,$(filter-out $(STATIC_PROGS),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a conf-ld
+$(addprefix $(B)/,$(filter-out $(STATIC_PROGS),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a $(B)/.flags
 	$(LINK) -o $@ $< $(LIBS) $(LDLIBS_$*)
 
-$(addprefix $(B)/,$(filter $(STATIC_PROGS),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a conf-ld
+$(addprefix $(B)/,$(filter $(STATIC_PROGS),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a $(B)/.flags
 	$(LINK) $(STATIC) -o $@ $< $(LIBS) $(LDLIBS_$*)
 
 # Full static linking unless a sanitizer build asks otherwise.
 STATIC = -static
 
-$(addprefix $(B)/,$(SCRIPTS)): $(B)/%: src/scripts/% conf-home
+$(addprefix $(B)/,$(SCRIPTS)): $(B)/%: src/scripts/% $(B)/.flags
+	@mkdir -p $(dir $@)
 	sed 's}@HOME@}$(HOME_DIR)}g' $< > $@
 	chmod 755 $@
 
-$(B)/t/%: tests/unit/%.c $(B)/libucspi.a tests/unit/tap.h
+$(B)/t/%: tests/unit/%.c $(B)/libucspi.a tests/unit/tap.h $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(COMPILE) -Itests/unit -o $@ $< $(LIBS)
 
 units: $(UNITS)
 
-# The README's test command: build, install dependencies, run every test,
-# then the whole suite again under ASan and UBSan (make asan, below; about
-# as long as the plain run).  CHECK_ASAN=no skips that second run.
+# What the build and the tests need (src/deps.sh says what it installs
+# and why, a line per group).  make deps DEPS=build: the build's only.
+DEPS = build tests sanitizers services
+deps:
+	@DEPS_CC="$(firstword $(COMPILE))" sh src/deps.sh $(DEPS)
+
+# The README's test command: dependencies, build (with -Werror), every
+# test, then the whole suite again under ASan and UBSan (make asan, below;
+# about as long as the plain run).  CHECK_ASAN=no skips that second run.
+# src/check.sh prints a line per phase and a summary at the end.
 CHECK_ASAN = yes
-check: all units
-	DEPS_CC="$(firstword $(COMPILE))" sh src/deps.sh --tests
-	UCSPI_BIN=$(abspath $(B)) prove tests/
-ifeq ($(CHECK_ASAN),yes)
-	$(MAKE) asan
-endif
+check:
+	@sh src/check.sh "$(MAKE)" $(CHECK_ASAN)
 
-demo: all
-	UCSPI_BIN=$(abspath $(B)) sh src/demo.sh
+# The test suite alone, against what is in $(B).
+test: all units
+	UCSPI_BIN=$(abspath $(B)) prove --timer tests/
 
+# Ctrl-C ends the demo quietly: src/demo.sh runs the server as the
+# terminal's foreground job and exits 0.
+demo:
+	@$(MAKE) --no-print-directory deps DEPS=build
+	@$(MAKE) --no-print-directory all
+	@UCSPI_BIN=$(abspath $(B)) sh src/demo.sh
+
+$(B)/man/%: man/% VERSION
+	@mkdir -p $(dir $@)
+	sed '/^\.TH /s/ ucspi-tcp "/ "ucspi-tcp $(VERSION)" "/' $< > $@
+
+# make install and make uninstall (src/install.sh): programs, man pages,
+# and in DOCDIR the documentation and the service examples; uninstall
+# removes exactly those, and the directories install created if empty.
+DOCS = README NEWS LICENSE rules.example
+EXAMPLES := $(sort $(shell find examples -type f 2>/dev/null))
+INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" DOCDIR="$(DOCDIR)" B="$(B)" \
+	BIN="$(PROGS) $(SCRIPTS)" MAN1="$(notdir $(MAN1))" MAN5="$(notdir $(MAN5))" \
+	DOCS="$(DOCS)" EXAMPLES="$(EXAMPLES)"
 install: all
-	mkdir -p $(DESTDIR)$(HOME_DIR)/bin $(DESTDIR)$(HOME_DIR)/share/man/man1 $(DESTDIR)$(HOME_DIR)/share/man/man5
-	for p in $(PROGS) $(SCRIPTS); do cp $(B)/$$p $(DESTDIR)$(HOME_DIR)/bin/$$p.new && mv -f $(DESTDIR)$(HOME_DIR)/bin/$$p.new $(DESTDIR)$(HOME_DIR)/bin/$$p; done
-	for m in $(MAN1); do cp $$m $(DESTDIR)$(HOME_DIR)/share/man/man1/; done
-	for m in $(MAN5); do cp $$m $(DESTDIR)$(HOME_DIR)/share/man/man5/; done
+	$(INSTALL_ENV) sh src/install.sh install
+uninstall:
+	$(INSTALL_ENV) sh src/install.sh uninstall
 
 clean:
 	rm -rf $(B) $(B)-asan $(B)-fuzz
 
-.PHONY: all check demo install clean units
+# make deb: the Debian package (debian/), built by dpkg-buildpackage in a
+# copy of the tree under $(B)/deb, so that its clean step leaves build/
+# alone; the .deb lands here, for apt install ./ucspi-tcp-modern_*.deb.
+# make deb-check (tests/package_deb.t): the package built from a clean
+# clone of the committed tree, installed into a scratch root, tried,
+# removed, and checked by lintian.
+DEB_PKG := $(shell sed -n 's/^Package: //p' debian/control 2>/dev/null)
+DEB_DIR = $(B)/deb/$(DEB_PKG)-$(VERSION)
+deb:
+	@$(MAKE) --no-print-directory deps DEPS="build package"
+	rm -rf $(B)/deb && mkdir -p $(DEB_DIR)
+	tar -cf - --exclude='./build*' --exclude=./.git --exclude='./*.deb' . | tar -xf - -C $(DEB_DIR)
+	cd $(DEB_DIR) && dpkg-buildpackage -us -uc -b
+	cp $(B)/deb/$(DEB_PKG)_$(VERSION)_*.deb .
+	@ls $(DEB_PKG)_$(VERSION)_*.deb
+deb-check:
+	@$(MAKE) --no-print-directory deps DEPS="build package"
+	UCSPI_DEB_CHECK=1 prove --timer tests/package_deb.t
+
+.PHONY: all check test deps demo install uninstall clean units deb deb-check FORCE
 .DELETE_ON_ERROR:
 
 # ---- Benchmarks, sanitizers, fuzzing (bench/, fuzz/; issue 6) ----------
 # make bench: ours against /usr/bin's reference, figures to bench/RESULTS.md.
 BENCH_TOOLS := loadgen bareloop genrules spawnloop
-$(addprefix $(B)/bench/,$(BENCH_TOOLS)): $(B)/bench/%: bench/%.c conf-cc
+$(addprefix $(B)/bench/,$(BENCH_TOOLS)): $(B)/bench/%: bench/%.c $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(COMPILE) -o $@ $<
 # The service of the benchmarks and load tests: static and never
 # sanitized (not under test itself), so that it starts fast.
-$(B)/bench/okchild: bench/okchild.c conf-cc
+$(B)/bench/okchild: bench/okchild.c $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(filter-out $(EXTRA_CFLAGS),$(COMPILE)) -static -s -o $@ $<
 bench: all $(addprefix $(B)/bench/,$(BENCH_TOOLS) okchild)
@@ -118,8 +180,9 @@ bench: all $(addprefix $(B)/bench/,$(BENCH_TOOLS) okchild)
 # make asan: the whole test suite built with ASan and UBSan, in $(B)-asan.
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g
 asan:
+	$(MAKE) B=$(B)-asan STATIC= NOSTRIP=1 EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDFLAGS="$(SAN_FLAGS)" all units
 	UCSPI_SANITIZED=1 ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	$(MAKE) B=$(B)-asan STATIC= NOSTRIP=1 EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDFLAGS="$(SAN_FLAGS)" CHECK_ASAN=no check
+	$(MAKE) B=$(B)-asan STATIC= NOSTRIP=1 EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDFLAGS="$(SAN_FLAGS)" test
 
 # make fuzz: each libFuzzer target of fuzz/ for FUZZTIME seconds.
 FUZZTIME = 60
@@ -131,11 +194,11 @@ fuzz:
 # (tests/robust_fuzz_replay.t), once the sources they need exist; and
 # dynamically linked tcprules/tcprulescheck for valgrind (tests/valgrind_*.t).
 FUZZ_READY := $(shell for f in fuzz/*.c; do n=$$(sed -n 's|^// needs: ||p' $$f); [ -n "$$n" ] && ls $$n >/dev/null 2>&1 && basename $$f .c; done)
-$(B)/t/fuzz_%: fuzz/%.c fuzz/replay.c $(B)/libucspi.a
+$(B)/t/fuzz_%: fuzz/%.c fuzz/replay.c $(B)/libucspi.a $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(COMPILE) -o $@ $< fuzz/replay.c $(LIBS)
 VALGRIND_PROGS := $(filter tcprules tcprulescheck,$(PROGS))
-$(B)/t/dyn/%: $(B)/obj/%.o $(B)/libucspi.a conf-ld
+$(B)/t/dyn/%: $(B)/obj/%.o $(B)/libucspi.a $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(LINK) -o $@ $< $(LIBS) $(LDLIBS_$*)
 units: $(B)/bench/loadgen $(B)/bench/okchild $(addprefix $(B)/t/fuzz_,$(FUZZ_READY)) $(addprefix $(B)/t/dyn/,$(VALGRIND_PROGS))

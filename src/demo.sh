@@ -31,5 +31,35 @@ Ctrl-C stops the server.  Its log (-v) follows:
 
 END
 # -R: no ident query to the client (0.88's default -r would wait up to
-# 26 seconds on a silent identd).
-exec $B/tcpserver -v -R -x $B/demo-rules.cdb 127.0.0.1 "$PORT" sh "$GREET"
+# 26 seconds on a silent identd); -H and -l: no name looked up in the DNS
+# of this machine (TCPLOCALHOST is the name given here).
+set -- $B/tcpserver -v -R -H -l demo.localhost -x $B/demo-rules.cdb 127.0.0.1 "$PORT" sh "$GREET"
+# Ctrl-C ends the demo without an error: on a terminal the server runs as
+# the terminal's foreground job, so that the interrupt reaches the server
+# alone and not make, which then sees this script exit 0.
+trap 'echo; echo "demo stopped."; exit 0' INT
+if [ -t 0 ] && command -v perl >/dev/null 2>&1; then
+  perl -MPOSIX -e '
+    open(my $tty, "+<", "/dev/tty") or exec @ARGV;
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+      setpgid(0, 0);
+      $SIG{TTOU} = "IGNORE";
+      tcsetpgrp(fileno($tty), getpgrp());
+      $SIG{TTOU} = "DEFAULT";
+      exec @ARGV or exit 127;
+    }
+    setpgid($pid, $pid);
+    $SIG{TTOU} = "IGNORE";
+    tcsetpgrp(fileno($tty), $pid);
+    waitpid($pid, 0);
+    tcsetpgrp(fileno($tty), getpgrp());
+    exit 0;' "$@"
+  echo
+  echo "demo stopped."
+  exit 0
+fi
+"$@" &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server; echo; echo "demo stopped."; exit 0' INT TERM
+wait $server

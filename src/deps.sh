@@ -1,11 +1,35 @@
 #!/bin/sh
-# Install what the build needs (tinycdb) and, when possible, what the
-# differential tests compare against (Debian's ucspi-tcp, the reference).
-# Usage: src/deps.sh [--tests]
-need_cdb=0
-[ -f /usr/include/cdb.h ] || need_cdb=1
-need_ref=0
-need_san=0
+# make deps: install what the build and the tests need, one group at a
+# time, saying for each group what it is for and what it installs.
+# Usage: src/deps.sh GROUP...   (build tests sanitizers services package)
+# Only the build group is required: without it the script fails (exit
+# 111); a package of another group that cannot be had is reported, and the
+# tests that need it skip.  Installing needs root and apt-get; otherwise
+# the script prints the command to run.
+
+# Why each group is needed, and its packages.
+why_build="tinycdb's cdb.h and libcdb.a, to compile and link the rules code"
+why_tests="the reference (Debian's ucspi-tcp 0.88) and the tools the tests run"
+why_sanitizers="the ASan and UBSan runtimes of the compiler, for the sanitizer suite"
+why_services="the supervisors the service examples are tested with"
+why_package="the tools that build and check the Debian package"
+pkgs_build="libcdb-dev"
+pkgs_tests="ucspi-tcp tinycdb perl valgrind strace groff-base iproute2"
+pkgs_sanitizers="libasan8 libubsan1 libclang-rt-14-dev"
+pkgs_services="daemontools runit s6"
+pkgs_package="build-essential debhelper devscripts lintian libcdb-dev"
+
+say() { echo "deps: $*"; }
+
+installed() {
+  dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q ' installed$'
+}
+
+# 0 if the compiler (DEPS_CC, from the Makefile) preprocesses cdb.h.
+cdb_works() {
+  printf '#include <cdb.h>\n' | ${DEPS_CC:-cc} -E -x c - >/dev/null 2>&1
+}
+
 # 0 if the compiler links a program with ASan and UBSan.
 san_works() {
   probe=$(mktemp -d) || return 1
@@ -16,47 +40,80 @@ san_works() {
   rm -rf "$probe"
   return $ok
 }
-if [ "$1" = "--tests" ]; then
-  [ -x /usr/bin/tcprulescheck ] || need_ref=1
-  command -v prove >/dev/null 2>&1 || need_ref=1
-  command -v ip >/dev/null 2>&1 || need_ref=1
-  # make check's second run needs the compiler's ASan and UBSan runtimes
-  # (DEPS_CC: the compiler of conf-cc or $CC, from the Makefile).
-  san_works || need_san=1
-fi
-[ $need_cdb = 0 ] && [ $need_ref = 0 ] && [ $need_san = 0 ] && exit 0
-if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-  if [ $need_cdb = 1 ]; then
-    echo "deps: tinycdb is missing: run apt-get install -y libcdb-dev as root" >&2
-    exit 111
-  fi
-  if [ $need_san = 1 ]; then
-    echo "deps: no ASan/UBSan runtime for ${DEPS_CC:-cc}: run apt-get install -y libasan8 libubsan1 libclang-rt-14-dev as root" >&2
-    exit 111
-  fi
-  exit 0
-fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null 2>&1 || true
-if [ $need_cdb = 1 ]; then
-  apt-get install -y -qq libcdb-dev >/dev/null || {
-    echo "deps: unable to install libcdb-dev: run apt-get install -y libcdb-dev" >&2
-    exit 111
-  }
-fi
-if [ $need_ref = 1 ]; then
-  # The reference and the test tools are optional: tests skip without them.
-  # Apart, so that a tool missing from the mirror cannot cost the reference.
-  apt-get install -y -qq ucspi-tcp tinycdb perl >/dev/null 2>&1 || true
-  for tool in valgrind strace groff-base iproute2; do
-    apt-get install -y -qq "$tool" >/dev/null 2>&1 || true
+
+# The packages of group $1 that are missing.  The build and sanitizer
+# groups are judged by what the compiler can do, not by package names,
+# so that a tinycdb or a runtime from elsewhere counts too.
+missing() {
+  case $1 in
+    build) cdb_works && return 0 ;;
+    sanitizers)
+      san_works && return 0
+      # The runtime of the compiler in use is enough.
+      case $(${DEPS_CC:-cc} --version 2>/dev/null | head -n 1) in
+        *clang*) echo libclang-rt-14-dev; return 0 ;;
+        *) echo libasan8 libubsan1; return 0 ;;
+      esac ;;
+  esac
+  eval "list=\$pkgs_$1"
+  out=""
+  for p in $list; do
+    installed "$p" || out="$out $p"
   done
-fi
-if [ $need_san = 1 ]; then
-  apt-get install -y -qq libasan8 libubsan1 libclang-rt-14-dev >/dev/null 2>&1 || true
-  if ! san_works; then
-    echo "deps: no ASan/UBSan runtime for ${DEPS_CC:-cc}: install libasan8 libubsan1 (gcc) or libclang-rt-14-dev (clang)" >&2
-    exit 111
+  echo $out
+}
+
+can_install() {
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1
+}
+
+updated=0
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  if [ $updated = 0 ]; then
+    apt-get update -qq >/dev/null 2>&1 || say "apt-get update failed; trying with the lists there are"
+    updated=1
   fi
-fi
-exit 0
+  log=$(mktemp) || return 1
+  apt-get install -y -qq --no-install-recommends "$@" >"$log" 2>&1
+  rc=$?
+  [ $rc = 0 ] || sed 's/^/deps:   /' "$log" | tail -n 3
+  rm -f "$log"
+  return $rc
+}
+
+status=0
+for group in "$@"; do
+  case $group in
+    build|tests|sanitizers|services|package) ;;
+    *) say "unknown group $group (build tests sanitizers services package)"; exit 100 ;;
+  esac
+  eval "why=\$why_$group"
+  need=$(missing "$group")
+  if [ -z "$need" ]; then
+    say "$group: present ($why)"
+    continue
+  fi
+  if ! can_install; then
+    say "$group: missing $need ($why): run apt-get install $need as root"
+    [ "$group" = build ] && status=111
+    continue
+  fi
+  say "$group: installing $need ($why)"
+  if [ "$group" = build ]; then
+    apt_install $need && cdb_works || { say "build: unable to install $need"; status=111; }
+    continue
+  fi
+  if [ "$group" = sanitizers ]; then
+    apt_install $need && san_works || say "sanitizers: still no ASan/UBSan runtime for ${DEPS_CC:-cc}: the sanitizer suite will fail"
+    continue
+  fi
+  # One at a time, so that a package missing from the mirror cannot
+  # cost the others.
+  failed=""
+  for p in $need; do
+    apt_install "$p" || failed="$failed $p"
+  done
+  [ -z "$failed" ] || say "$group: unable to install$failed: the tests that need them skip"
+done
+exit $status

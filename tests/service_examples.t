@@ -1,0 +1,260 @@
+#!/usr/bin/perl
+# The service examples of examples/, each run by the real supervisor in a
+# scratch directory: daemontools (svscan, svc, multilog), runit (runsv,
+# sv, svlogd), s6 (s6-svscan, s6-svc, s6-log), and the qmail-smtpd style
+# service with rblsmtpd and a fake SMTP program.  The run scripts call the
+# installed names; our build/ comes first in PATH.  Checked: the -v lines
+# in the logger's current file, and up, down and restart by the
+# supervisor's own commands.  Everything started is killed by pid at the
+# end: each process whose working directory is inside the scratch
+# directory (supervisors, run scripts, tcpserver and its children).
+use strict;
+use warnings;
+use Test::More;
+use File::Temp qw(tempdir);
+use Cwd qw(abs_path);
+use IO::Socket::IP;
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(sleep time);
+
+my $bin = abs_path($ENV{UCSPI_BIN} || 'build');
+plan skip_all => "no tcpserver in $bin" unless -x "$bin/tcpserver";
+$ENV{PATH} = "$bin:$ENV{PATH}";
+my $examples = abs_path('examples');
+my $scratch = tempdir(CLEANUP => 1);
+chmod 0755, $scratch;
+my @started;
+
+# Every process working inside the scratch directory, by pid.
+sub ours_running {
+  my @pids;
+  for my $d (glob('/proc/[0-9]*')) {
+    my $cwd = readlink("$d/cwd");
+    push @pids, $d =~ m{(\d+)$} if defined $cwd && index($cwd, $scratch) == 0;
+  }
+  return grep { $_ != $$ } @pids;
+}
+sub kill_all {
+  for my $sig ('TERM', 'KILL') {
+    my @p = (@started, ours_running());
+    last unless @p;
+    kill $sig, @p;
+    my $until = time + 5;
+    sleep 0.1 while time < $until && ours_running();
+  }
+  waitpid($_, WNOHANG) for @started;
+}
+END { local $?; kill_all() }
+$SIG{ALRM} = sub { die "timeout\n" };
+
+sub have { system("command -v $_[0] >/dev/null 2>&1") == 0 }
+sub slurp { my ($f) = @_; open my $h, '<', $f or return ''; local $/; my $d = <$h>; defined $d ? $d : '' }
+sub spew { my ($f, $d) = @_; open my $h, '>', $f or die "$f: $!"; print $h $d; close $h }
+sub wait_until {
+  my ($secs, $cond) = @_;
+  my $until = time + $secs;
+  while (time < $until) { return 1 if $cond->(); sleep 0.1 }
+  return $cond->();
+}
+sub count { my ($text, $re) = @_; my $n = () = $text =~ /$re/g; $n }
+
+# A port the kernel chose, released for the service to take.
+sub free_port {
+  my $s = IO::Socket::IP->new(Listen => 1, LocalHost => '127.0.0.1', LocalPort => 0) or die "probe: $!";
+  my $p = $s->sockport;
+  close $s;
+  return $p;
+}
+
+# A copy of examples/$what as $dir, with ./conf pointing at 127.0.0.1:$port.
+sub service_copy {
+  my ($what, $dir, $conf) = @_;
+  system('mkdir', '-p', $dir) == 0 or die;
+  system('cp', '-R', "$examples/$what/.", $dir) == 0 or die "cp $what";
+  spew("$dir/conf", $conf);
+}
+
+# Starts a supervisor in $cwd, in its own process group.
+sub start_supervisor {
+  my ($cwd, @cmd) = @_;
+  my $pid = fork;
+  die "fork: $!" unless defined $pid;
+  if (!$pid) {
+    setpgrp(0, 0);
+    chdir $cwd or exit 127;
+    open STDIN, '<', '/dev/null';
+    open STDOUT, '>>', "$scratch/supervisors.out";
+    open STDERR, '>&', \*STDOUT;
+    exec @cmd;
+    exit 127;
+  }
+  push @started, $pid;
+  return $pid;
+}
+
+# One line through the echo service; '' when refused.
+sub echo_once {
+  my ($port, $text) = @_;
+  my $got = '';
+  eval {
+    alarm 10;
+    my $c = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $port) or die "refused\n";
+    print $c "$text\n";
+    $c->flush;
+    $got = <$c> // '';
+    close $c;
+    alarm 0;
+  };
+  alarm 0;
+  return $got;
+}
+
+sub refused {
+  my ($port) = @_;
+  my $c = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $port);
+  return 1 unless $c;
+  close $c;
+  return 0;
+}
+
+# The common checks of an echo service: log lines, down, up, restart.
+# $ctl->('up'|'down'|'term') drives the supervisor.
+sub check_echo {
+  my ($name, $port, $log, $ctl) = @_;
+  ok(wait_until(20, sub { slurp($log) =~ m{tcpserver: status: 0/40} }),
+    "$name: tcpserver runs, logged in $log")
+    or diag(slurp($log) . slurp("$scratch/supervisors.out"));
+  is(echo_once($port, "hello $name"), "hello $name\n", "$name: the service answers");
+  ok(wait_until(10, sub { slurp($log) =~ m{tcpserver: end \d+ status 0} }), "$name: end line logged");
+  my $text = slurp($log);
+  like($text, qr{tcpserver: status: 1/40}, "$name: status 1/40 logged");
+  like($text, qr{tcpserver: pid \d+ from 127\.0\.0\.1}, "$name: pid line logged");
+  like($text, qr{tcpserver: ok \d+ 0:127\.0\.0\.1:$port :127\.0\.0\.1::\d+}, "$name: ok line logged");
+  $ctl->('down');
+  ok(wait_until(10, sub { refused($port) }), "$name: down stops tcpserver");
+  $ctl->('up');
+  ok(wait_until(20, sub { count(slurp($log), qr{status: 0/40}) >= 3 }), "$name: up starts it again");
+  ok(wait_until(10, sub { echo_once($port, 'again') eq "again\n" }), "$name: answers after up")
+    or diag(slurp($log));
+  my $before = count(slurp($log), qr{status: 0/40});
+  $ctl->('term');
+  ok(wait_until(20, sub { count(slurp($log), qr{status: 0/40}) > $before }), "$name: term restarts it");
+  ok(wait_until(10, sub { echo_once($port, 'third') eq "third\n" }), "$name: answers after the restart");
+}
+
+subtest 'daemontools: svscan, svc, multilog' => sub {
+  for (qw(svscan supervise svc multilog)) { plan skip_all => "no $_ (package daemontools)" unless have($_) }
+  my $port = free_port();
+  my $svc = "$scratch/dt/service/echo";
+  service_copy('daemontools/echo', $svc, "IP=127.0.0.1\nPORT=$port\n");
+  start_supervisor("$scratch/dt/service", 'svscan', '.');
+  check_echo('daemontools', $port, "$svc/log/main/current", sub {
+    my %flag = (up => '-u', down => '-d', term => '-t');
+    system('svc', $flag{$_[0]}, $svc) == 0 or diag("svc $flag{$_[0]} failed");
+  });
+  system('svc', '-dx', $svc, "$svc/log");
+  done_testing();
+};
+
+subtest 'runit: runsv, sv, svlogd' => sub {
+  for (qw(runsv sv svlogd)) { plan skip_all => "no $_ (package runit)" unless have($_) }
+  my $port = free_port();
+  my $svc = "$scratch/runit/echo";
+  service_copy('runit/echo', $svc, "IP=127.0.0.1\nPORT=$port\n");
+  start_supervisor("$scratch/runit", 'runsv', 'echo');
+  check_echo('runit', $port, "$svc/log/main/current", sub {
+    my %cmd = (up => 'up', down => 'down', term => 'term');
+    system("sv $cmd{$_[0]} $svc >/dev/null") == 0 or diag("sv $cmd{$_[0]} failed");
+  });
+  system("sv exit $svc >/dev/null 2>&1");
+  done_testing();
+};
+
+subtest 's6: s6-svscan, s6-svc, s6-log' => sub {
+  for (qw(s6-svscan s6-supervise s6-svc s6-log)) { plan skip_all => "no $_ (package s6)" unless have($_) }
+  my $port = free_port();
+  my $scan = "$scratch/s6/scan";
+  my $svc = "$scan/echo";
+  service_copy('s6/echo', $svc, "IP=127.0.0.1\nPORT=$port\n");
+  start_supervisor($scan, 's6-svscan', '.');
+  check_echo('s6', $port, "$svc/log/main/current", sub {
+    my %flag = (up => '-u', down => '-d', term => '-t');
+    system('s6-svc', $flag{$_[0]}, $svc) == 0 or diag("s6-svc $flag{$_[0]} failed");
+  });
+  system('s6-svscanctl', '-t', $scan);
+  done_testing();
+};
+
+subtest 'qmail-smtpd style: tcprules one-liner, rblsmtpd, fake SMTP, under svscan' => sub {
+  for (qw(svscan svc multilog)) { plan skip_all => "no $_ (package daemontools)" unless have($_) }
+  plan skip_all => 'needs root (tcpserver -u/-g of the run script)' unless $> == 0;
+  my ($uid, $gid) = (scalar getpwnam('nobody'), scalar getgrnam('nogroup'));
+  plan skip_all => 'no user nobody or group nogroup' unless defined $uid && defined $gid;
+  my $port = free_port();
+  my $etc = "$scratch/qmail/etc";
+  my $svc = "$scratch/qmail/service/smtpd";
+  system('mkdir', '-p', $etc) == 0 or die;
+  system('cp', "$examples/qmail-smtpd/tcp.smtp", "$etc/tcp.smtp") == 0 or die;
+  my $smtpd = "$scratch/qmail/fake-smtpd";
+  spew($smtpd, <<'EOF');
+#!/bin/sh
+# A stand-in for qmail-smtpd: greets, says whether relaying is allowed.
+echo "220 fake.example ESMTP relay=${RELAYCLIENT+yes}"
+while read -r line; do
+  case $line in
+    QUIT*) echo "221 bye"; exit 0 ;;
+    *) echo "250 ok" ;;
+  esac
+done
+EOF
+  chmod 0755, $smtpd, "$scratch/qmail";
+  my $compile = "tcprules $etc/tcp.smtp.cdb $etc/tcp.smtp.tmp < $etc/tcp.smtp";
+  is(system($compile), 0, 'tcp.smtp compiled by the one-liner');
+  service_copy('qmail-smtpd', $svc, join('', "IP=127.0.0.1\n", "PORT=$port\n",
+    "RULES=$etc/tcp.smtp.cdb\n", "SMTPD=$smtpd\n", "RBL=rbl.invalid\n",
+    "QMAILDUID=$uid\n", "NOFILESGID=$gid\n"));
+  unlink "$svc/tcp.smtp";
+  start_supervisor("$scratch/qmail/service", 'svscan', '.');
+  my $log = "$svc/log/main/current";
+  ok(wait_until(20, sub { slurp($log) =~ m{tcpserver: status: 0/40} }), 'smtpd runs')
+    or diag(slurp($log) . slurp("$scratch/supervisors.out"));
+
+  my $talk = sub {
+    my @lines;
+    eval {
+      alarm 15;
+      my $c = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $port) or die "refused\n";
+      push @lines, scalar <$c>;
+      for my $cmd ('HELO test.example', 'MAIL FROM:<a@test.example>', 'RCPT TO:<b@test.example>', 'QUIT') {
+        print $c "$cmd\r\n";
+        $c->flush;
+        push @lines, scalar <$c>;
+      }
+      close $c;
+      alarm 0;
+    };
+    alarm 0;
+    return join('', map { defined $_ ? $_ : '' } @lines);
+  };
+  my $got = $talk->();
+  like($got, qr{^220 fake\.example ESMTP relay=yes}, '127.: the SMTP program, with RELAYCLIENT, no RBL lookup');
+  like($got, qr{^250 ok}m, 'the dialogue reaches the SMTP program');
+  ok(wait_until(10, sub { slurp($log) =~ m{tcpserver: ok \d+ 0:127\.0\.0\.1:$port [^:]*:127\.0\.0\.1::\d+} }),
+    'ok line logged') or diag(slurp($log));
+
+  # A new rule applies to the next connection, without a restart.
+  my $rules = slurp("$etc/tcp.smtp");
+  $rules =~ s{^127\.:.*$}{127.:allow,RBLSMTPD="-refused by the test"}m;
+  spew("$etc/tcp.smtp", $rules);
+  is(system($compile), 0, 'tcp.smtp recompiled');
+  $got = $talk->();
+  like($got, qr{^553 refused by the test}m, 'RBLSMTPD="-..." from the rules: rblsmtpd refuses with 553')
+    or diag($got);
+  unlike($got, qr{fake\.example}, 'the SMTP program is not run');
+  ok(wait_until(10, sub { slurp($log) =~ m{rblsmtpd: 127\.0\.0\.1 pid \d+: 553 refused by the test} }),
+    'rblsmtpd logs the refusal') or diag(slurp($log));
+  system('svc', '-dx', $svc, "$svc/log");
+  done_testing();
+};
+
+done_testing();
