@@ -34,12 +34,15 @@ static _Noreturn void die_parse(const char *line, size_t len)
   if (nul) len = (size_t) (nul - line);
   size_t plen = strlen(msg_prog()), n = plen + sizeof head - 1;
   char *buf = malloc(n + len + 1);
-  if (!buf) msg_fatal(100, "unable to parse this line");
-  memcpy(buf, msg_prog(), plen);
-  memcpy(buf + plen, head, sizeof head - 1);
-  memcpy(buf + n, line, len);
-  buf[n + len] = '\n';
-  write_all(2, buf, n + len + 1);
+  if (buf) {
+    memcpy(buf, msg_prog(), plen);
+    memcpy(buf + plen, head, sizeof head - 1);
+    memcpy(buf + n, line, len);
+    buf[n + len] = '\n';
+    write_all(2, buf, n + len + 1);
+  } else {
+    msg_fatal(100, "unable to parse this line");
+  }
   exit(100);
 }
 

@@ -1220,13 +1220,12 @@ static void log_limit(pid_t pid, const struct conn *c)
   logline_str(&l, c->limit_what);
   logline_add(&l, " ", 1);
   if (!strcmp(c->limit_what, "rate")) {
-    char frac[4] = { (char) ('0' + c->limit_count % 1000 / 100),
-                     (char) ('0' + c->limit_count % 100 / 10),
-                     (char) ('0' + c->limit_count % 10), 0 };
     logline_num(&l, c->limit_count / 1000);
-    if (c->limit_count % 1000) {
-      logline_add(&l, ".", 1);
-      logline_add(&l, frac, frac[2] != '0' ? 3 : frac[1] != '0' ? 2 : 1);
+    if (c->limit_count % 1000) {   /* the thousandths, without trailing 0s */
+      char frac[4] = { '.', (char) ('0' + c->limit_count % 1000 / 100),
+                       (char) ('0' + c->limit_count % 100 / 10),
+                       (char) ('0' + c->limit_count % 10) };
+      logline_add(&l, frac, frac[3] != '0' ? 4 : frac[2] != '0' ? 3 : 2);
     }
   } else {
     logline_num(&l, c->limit_count);
