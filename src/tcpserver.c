@@ -809,6 +809,8 @@ struct conn {
      refusal which limit and the count against it. */
   struct clientkey keys[CHILD_KEYS_MAX];
   unsigned nkeys;
+  struct rules_found found;      /* the rule's record, until the next look-up */
+  int address_rule_known;        /* found is the rule of the address alone */
   struct connlimits rule;
   int rule_found;
   struct clientkey rule_net;     /* MAXCONNNET's network */
@@ -1025,53 +1027,63 @@ static void set_connnum(struct server *srv, const struct conn *c)
 
 /* ---- rules ---- */
 
-/* The rule's verdict and variables; -1 with errno on a read error.  With
-   env NULL only what the rule says about limits and proxies is kept (the
-   parent's look-up by address on the slow path). */
-static int use_rule(struct server *srv, const struct rules_query *q,
-                    struct conn *c, struct envb *env)
+/* Look the rule up and read what it says about limits and proxies; the
+   record stays in c->found until the next look-up.  -1 with errno on a
+   read error. */
+static int look_up_rule(struct server *srv, const struct rules_query *q,
+                        struct conn *c)
 {
-  struct rules_found f;
-  int r = rules_db_lookup(&srv->rules, q, &f);
+  int r = rules_db_lookup(&srv->rules, q, &c->found);
   c->rule_found = r == 1;
   if (r <= 0) return r;
-  connlimits_from_rule(f.data, f.datalen, &c->rule);
+  connlimits_from_rule(c->found.data, c->found.datalen, &c->rule);
   c->rule_has_net = c->rule.maxconnnet &&
-      connlimits_rule_network(f.key, f.keylen, &c->remote, &c->rule_net) == 0;
-  if (rules_data_denies(f.data, f.datalen)) {
-    c->outcome = OUT_DENY;
-    return 1;
-  }
-  if (!env) return 1;
-  size_t pos = 0, len;
-  const char *item;
-  while (rules_data_next(f.data, f.datalen, &pos, &item, &len))
-    if (memchr(item, '=', len)) envb_put(env, item, len);
+      connlimits_rule_network(c->found.key, c->found.keylen, &c->remote,
+                              &c->rule_net) == 0;
   return 1;
 }
 
+/* The rule's verdict, and its variables into the environment. */
+static void use_rule(struct server *srv, struct conn *c)
+{
+  const struct rules_found *f = &c->found;
+  if (!c->rule_found) return;
+  if (rules_data_denies(f->data, f->datalen)) {
+    c->outcome = OUT_DENY;
+    return;
+  }
+  size_t pos = 0, len;
+  const char *item;
+  while (rules_data_next(f->data, f->datalen, &pos, &item, &len))
+    if (memchr(item, '=', len)) envb_put(&srv->env, item, len);
+}
+
 /* Rules (-x): sets c->outcome, adds the rule's variables to the
-   environment. */
+   environment.  Without names and ident the rule is that of the address
+   alone, which the parent has looked up already. */
 static void apply_rules(struct server *srv, struct conn *c, const char *ipstr)
 {
   struct rules_query q = { &c->remote, ipstr, c->remotehost, c->remoteinfo };
   c->outcome = OUT_OK;
   if (!opt.rules) return;
-  if (use_rule(srv, &q, c, &srv->env) < 0 &&
-      (errno != ENOENT || !opt.rules_optional))
-    set_drop(c, "unable to read ", opt.rules, errno);
+  if (!(c->address_rule_known && !c->remotehost && !c->remoteinfo) &&
+      look_up_rule(srv, &q, c) < 0) {
+    if (errno != ENOENT || !opt.rules_optional)
+      set_drop(c, "unable to read ", opt.rules, errno);
+    return;
+  }
+  use_rule(srv, c);
 }
 
-/* The slow path's parent: the rule of the client's address alone (no
-   names, no ident), for what the parent itself must decide (the rate, a
-   PROXY header).  A read error is left for the child to report. */
+/* The parent: the rule of the client's address alone (no names, no
+   ident), for what the parent itself must decide (the rate, a PROXY
+   header).  A read error is left for prepare to report. */
 static void address_rule(struct server *srv, struct conn *c)
 {
   char ipstr[IP_FMT_SIZE];
   ip_format(&c->remote, ipstr);
   struct rules_query q = { &c->remote, ipstr, NULL, NULL };
-  if (opt.rules) use_rule(srv, &q, c, NULL);
-  c->outcome = OUT_OK;
+  c->address_rule_known = opt.rules && look_up_rule(srv, &q, c) >= 0;
 }
 
 /* Behind a proxy: where it connected from, and what its header says
