@@ -70,7 +70,8 @@
 
 extern char **environ;
 
-static struct {
+/* The options, as parsed; read-only from then on. */
+struct options {
   int verbosity;                 /* -q 0, -Q 1, -v 2 */
   unsigned long limit, backlog, timeout;
   const char *rules;             /* -x */
@@ -94,7 +95,9 @@ static struct {
   int notify_fd;                 /* -N fd: s6's notification fd; -1 none */
   unsigned long drain_ms, kill_ms;  /* -G x+y; drain_ms 0: 0.88's SIGTERM */
   char **prog;
-} opt = {
+};
+
+static const struct options option_defaults = {
   .verbosity = 1, .limit = 40, .backlog = 20, .timeout = 26,
   .remotehost = 1, .remoteinfo = 1, .killopts = 1,
   .v4prefix = 32, .v6prefix = 64, .proxy_ms = 5000, .notify_fd = -1,
@@ -104,9 +107,9 @@ static struct {
 
 /* The reference's per-connection warning; the caller then ends the
    child with 111. */
-static void drop(const char *what, const char *arg, int err)
+static void drop(const struct options *opt, const char *what, const char *arg, int err)
 {
-  if (!opt.verbosity) return;
+  if (!opt->verbosity) return;
   if (err)
     msg_warn("dropping connection, ", what, arg, ": ", errtext(err));
   else
@@ -129,12 +132,12 @@ static unsigned long seconds_ms(unsigned long secs)
 
 /* -G x[+y]: x seconds for the children to finish, then TERM, then y more
    (default 5) before KILL. */
-static void parse_drain(const char *s)
+static void parse_drain(struct options *opt, const char *s)
 {
   const char *plus = strchr(s, '+');
-  opt.drain_ms = seconds_ms(scan_leading_sat(s));
-  opt.kill_ms = seconds_ms(plus ? scan_leading_sat(plus + 1) : 5);
-  if (!opt.drain_ms) opt.drain_ms = 1;   /* -G 0: TERM the children at once */
+  opt->drain_ms = seconds_ms(scan_leading_sat(s));
+  opt->kill_ms = seconds_ms(plus ? scan_leading_sat(plus + 1) : 5);
+  if (!opt->drain_ms) opt->drain_ms = 1;   /* -G 0: TERM the children at once */
 }
 
 /* The text after the first ':' of an option's argument, or NULL. */
@@ -145,19 +148,19 @@ static const char *after_colon(const char *s)
 }
 
 /* -C n[:message] */
-static void parse_client_limit(const char *s)
+static void parse_client_limit(struct options *opt, const char *s)
 {
   unsigned long n;
   size_t used = scan_ulong_sat(s, &n);
   if (!used || !n || (s[used] && s[used] != ':')) msg_usage(USAGE);
-  opt.client_limit = n;
-  opt.client_msg = after_colon(s);
+  opt->client_limit = n;
+  opt->client_msg = after_colon(s);
 }
 
 /* -L v4[/v6]: the prefix lengths that make one client. */
-static void parse_prefixes(const char *s)
+static void parse_prefixes(struct options *opt, const char *s)
 {
-  unsigned long v4 = opt.v4prefix, v6 = opt.v6prefix;
+  unsigned long v4 = opt->v4prefix, v6 = opt->v6prefix;
   size_t used = 0;
   if (*s != '/') used = scan_ulong_sat(s, &v4);
   if (s[used] == '/') {
@@ -166,88 +169,88 @@ static void parse_prefixes(const char *s)
     used += 1 + more;
   }
   if (!used || s[used] || v4 > 32 || v6 > 128) msg_usage(USAGE);
-  opt.v4prefix = (unsigned) v4;
-  opt.v6prefix = (unsigned) v6;
+  opt->v4prefix = (unsigned) v4;
+  opt->v6prefix = (unsigned) v6;
 }
 
 /* -F rate[/burst][:message] */
-static void parse_rate(const char *s)
+static void parse_rate(struct options *opt, const char *s)
 {
-  size_t used = connlimits_parse_rate(s, strlen(s), &opt.rate_milli, &opt.burst);
+  size_t used = connlimits_parse_rate(s, strlen(s), &opt->rate_milli, &opt->burst);
   if (!used || (s[used] && s[used] != ':')) msg_usage(USAGE);
-  opt.rate_msg = after_colon(s + used);
+  opt->rate_msg = after_colon(s + used);
 }
 
 /* -N fd: a descriptor number, not one of the standard three. */
-static void parse_notify_fd(const char *s)
+static void parse_notify_fd(struct options *opt, const char *s)
 {
   unsigned long fd;
   size_t used = scan_ulong_sat(s, &fd);
   if (!used || s[used] || fd < 3 || fd > INT_MAX) msg_usage(USAGE);
-  opt.notify_fd = (int) fd;
+  opt->notify_fd = (int) fd;
 }
 
-static void parse_options(int argc, char **argv)
+static void parse_options(struct options *opt, int argc, char **argv)
 {
   int c;
   while ((c = opts_next(argc, argv, OPTIONS)) != -1) {
     switch (c) {
-      case 'b': opt.backlog = scan_leading(optarg); break;
-      case 'c': opt.limit = scan_leading(optarg); break;
-      case 'X': opt.rules_optional = 1; break;
-      case 'x': opt.rules = optarg; break;
-      case 'B': opt.banner = optarg; break;
-      case 'd': opt.nodelay = 0; break;
-      case 'D': opt.nodelay = 1; break;
-      case 'v': opt.verbosity = 2; break;
-      case 'q': opt.verbosity = 0; break;
-      case 'Q': opt.verbosity = 1; break;
-      case 'P': opt.paranoid = 0; break;
-      case 'p': opt.paranoid = 1; break;
-      case 'l': opt.localname = optarg; break;
-      case 'h': opt.remotehost = 1; break;
-      case 'H': opt.remotehost = 0; break;
-      case 'r': opt.remoteinfo = 1; break;
-      case 'R': opt.remoteinfo = 0; break;
-      case 't': opt.timeout = scan_leading(optarg); break;
-      case 'U': opt.uid = env_number("UID"); opt.gid = env_number("GID"); break;
-      case 'u': opt.uid = scan_leading(optarg); break;
-      case 'g': opt.gid = scan_leading(optarg); break;
-      case '1': opt.printport = 1; break;
-      case 'o': opt.killopts = 0; break;
-      case 'O': opt.killopts = 1; break;
-      case '4': opt.family = AF_INET; break;
-      case '6': opt.family = AF_INET6; break;
-      case 'I': opt.ifname = optarg; break;
-      case 'S': opt.reuseport = 1; break;
-      case 'G': parse_drain(optarg); break;
-      case 'C': parse_client_limit(optarg); break;
-      case 'L': parse_prefixes(optarg); break;
-      case 'F': parse_rate(optarg); break;
-      case 'W': opt.proxy_ms = seconds_ms(scan_leading_sat(optarg)); break;
-      case '0': opt.socket_on_0 = 1; break;
-      case 'N': parse_notify_fd(optarg); break;
+      case 'b': opt->backlog = scan_leading(optarg); break;
+      case 'c': opt->limit = scan_leading(optarg); break;
+      case 'X': opt->rules_optional = 1; break;
+      case 'x': opt->rules = optarg; break;
+      case 'B': opt->banner = optarg; break;
+      case 'd': opt->nodelay = 0; break;
+      case 'D': opt->nodelay = 1; break;
+      case 'v': opt->verbosity = 2; break;
+      case 'q': opt->verbosity = 0; break;
+      case 'Q': opt->verbosity = 1; break;
+      case 'P': opt->paranoid = 0; break;
+      case 'p': opt->paranoid = 1; break;
+      case 'l': opt->localname = optarg; break;
+      case 'h': opt->remotehost = 1; break;
+      case 'H': opt->remotehost = 0; break;
+      case 'r': opt->remoteinfo = 1; break;
+      case 'R': opt->remoteinfo = 0; break;
+      case 't': opt->timeout = scan_leading(optarg); break;
+      case 'U': opt->uid = env_number("UID"); opt->gid = env_number("GID"); break;
+      case 'u': opt->uid = scan_leading(optarg); break;
+      case 'g': opt->gid = scan_leading(optarg); break;
+      case '1': opt->printport = 1; break;
+      case 'o': opt->killopts = 0; break;
+      case 'O': opt->killopts = 1; break;
+      case '4': opt->family = AF_INET; break;
+      case '6': opt->family = AF_INET6; break;
+      case 'I': opt->ifname = optarg; break;
+      case 'S': opt->reuseport = 1; break;
+      case 'G': parse_drain(opt, optarg); break;
+      case 'C': parse_client_limit(opt, optarg); break;
+      case 'L': parse_prefixes(opt, optarg); break;
+      case 'F': parse_rate(opt, optarg); break;
+      case 'W': opt->proxy_ms = seconds_ms(scan_leading_sat(optarg)); break;
+      case '0': opt->socket_on_0 = 1; break;
+      case 'N': parse_notify_fd(opt, optarg); break;
       default: msg_usage(USAGE);   /* -q is not in force yet */
     }
   }
   /* As in 0.88, -q silences messages from the end of the options on. */
-  if (!opt.verbosity) msg_quiet(1);
+  if (!opt->verbosity) msg_quiet(1);
   if (argc - optind < 3) msg_usage(USAGE);
-  if (opt.banner) opt.bannerlen = strlen(opt.banner);
-  if (!opt.proxy_ms) opt.proxy_ms = 1000;
+  if (opt->banner) opt->bannerlen = strlen(opt->banner);
+  if (!opt->proxy_ms) opt->proxy_ms = 1000;
 }
 
 /* ---- the listening socket ---- */
 
 /* Without -4/-6 an IPv4 address is preferred, as 0.88 served IPv4 only. */
-static void host_to_ip(const char *host, struct ip_addr *ip)
+static void host_to_ip(const struct options *opt, const char *host, struct ip_addr *ip)
 {
   if (!*host || !strcmp(host, "0")) {
-    if (opt.family == AF_INET6) ip_parse("::", ip);
+    if (opt->family == AF_INET6) ip_parse("::", ip);
     else ip_set_v4(ip, 0, 0, 0, 0);
     return;
   }
-  int r = resolve_host_one(host, opt.family ? opt.family : AF_UNSPEC, ip);
+  int r = resolve_host_one(host, opt->family ? opt->family : AF_UNSPEC, ip);
   if (r < 0)
     msg_fatal_sys("temporarily unable to figure out IP address for ", host);
   if (r == 0) msg_fatal(111, "no IP address for ", host);
@@ -264,14 +267,14 @@ static unsigned resolve_port(const char *s)
   return port;
 }
 
-static void apply_interface(struct ip_addr *ip)
+static void apply_interface(const struct options *opt, struct ip_addr *ip)
 {
-  if (!opt.ifname || ip->family != AF_INET6 || ip->scope) return;
-  ip->scope = if_nametoindex(opt.ifname);
-  if (!ip->scope) msg_fatal(111, "unable to find interface ", opt.ifname);
+  if (!opt->ifname || ip->family != AF_INET6 || ip->scope) return;
+  ip->scope = if_nametoindex(opt->ifname);
+  if (!ip->scope) msg_fatal(111, "unable to find interface ", opt->ifname);
 }
 
-static int listen_on(struct ip_addr *ip, unsigned *port)
+static int listen_on(const struct options *opt, struct ip_addr *ip, unsigned *port)
 {
   struct sockaddr_storage ss;
   socklen_t len;
@@ -280,11 +283,11 @@ static int listen_on(struct ip_addr *ip, unsigned *port)
   if (fd < 0) msg_fatal_sys("unable to create socket");
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   /* -S: an old and a new instance share the port in a rolling restart. */
-  if (opt.reuseport &&
+  if (opt->reuseport &&
       setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
     msg_fatal_sys("unable to set SO_REUSEPORT");
   if (ip->family == AF_INET6) {
-    int v6only = opt.family == AF_INET6;
+    int v6only = opt->family == AF_INET6;
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
   }
   len = ip_to_sockaddr(ip, *port, &ss);
@@ -295,7 +298,7 @@ static int listen_on(struct ip_addr *ip, unsigned *port)
   uint32_t scope = ip->scope;
   ip_from_sockaddr((struct sockaddr *) &ss, ip, port);
   if (!ip->scope) ip->scope = scope;
-  int backlog = opt.backlog > INT_MAX ? INT_MAX : (int) opt.backlog;
+  int backlog = opt->backlog > INT_MAX ? INT_MAX : (int) opt->backlog;
   if (listen(fd, backlog) < 0) msg_fatal_sys("unable to listen");
   return fd;
 }
@@ -360,11 +363,11 @@ static int socket_from_fd0(struct ip_addr *ip, unsigned *port)
 /* Tell the supervisor that the socket is listening: -N's descriptor,
    systemd's NOTIFY_SOCKET.  A supervisor that cannot be told is worth a
    warning, not the service. */
-static void notify_ready(const char *notify_socket)
+static void notify_ready(const struct options *opt, const char *notify_socket)
 {
-  if (opt.notify_fd >= 0 && notify_fd_ready(opt.notify_fd) < 0) {
+  if (opt->notify_fd >= 0 && notify_fd_ready(opt->notify_fd) < 0) {
     char fd[FMT_ULONG];
-    fmt_ulong(fd, (unsigned long) opt.notify_fd);
+    fmt_ulong(fd, (unsigned long) opt->notify_fd);
     msg_warn("unable to notify readiness on descriptor ", fd, ": ", errtext(errno));
   }
   if (notify_socket && *notify_socket &&
@@ -373,13 +376,13 @@ static void notify_ready(const char *notify_socket)
 }
 
 /* Group first (with the supplementary groups), then user: 0 keeps. */
-static void drop_privileges(void)
+static void drop_privileges(const struct options *opt)
 {
-  if (opt.gid) {
-    gid_t g = (gid_t) opt.gid;
+  if (opt->gid) {
+    gid_t g = (gid_t) opt->gid;
     if (setgroups(1, &g) < 0 || setgid(g) < 0) msg_fatal_sys("unable to set gid");
   }
-  if (opt.uid && setuid((uid_t) opt.uid) < 0) msg_fatal_sys("unable to set uid");
+  if (opt->uid && setuid((uid_t) opt->uid) < 0) msg_fatal_sys("unable to set uid");
 }
 
 static void print_port(unsigned port)
@@ -413,6 +416,7 @@ struct pending {
 #define NETS_TRACKED 2
 
 struct server {
+  struct options opt;
   int listen_fd;
   struct ip_addr bound_ip;
   unsigned bound_port;
@@ -469,41 +473,41 @@ static void tables_init(struct server *srv)
 {
   struct siphash_key seed;
   if (siphash_key_random(&seed) < 0) msg_fatal_sys("unable to get random bytes");
-  srv->children_cap = opt.limit < CHILDREN_MAX ? opt.limit : CHILDREN_MAX;
+  srv->children_cap = srv->opt.limit < CHILDREN_MAX ? srv->opt.limit : CHILDREN_MAX;
   srv->children = children_new(srv->children_cap ? srv->children_cap : 1, &seed);
   if (!srv->children) msg_fatal_sys("out of memory");
-  srv->counting = opt.client_limit || opt.rules;
+  srv->counting = srv->opt.client_limit || srv->opt.rules;
   if (srv->counting) {
     srv->counts = conncount_new(srv->children_cap * CHILD_KEYS_MAX, &seed);
     if (!srv->counts) msg_fatal_sys("out of memory");
   }
-  if (opt.rate_milli || opt.rules) {
+  if (srv->opt.rate_milli || srv->opt.rules) {
     size_t buckets = 8 * srv->children_cap;
     if (buckets < RATE_BUCKETS_MIN) buckets = RATE_BUCKETS_MIN;
     if (buckets > RATE_BUCKETS_MAX) buckets = RATE_BUCKETS_MAX;
-    srv->rates = ratelimit_new(buckets, opt.rate_milli ? opt.rate_milli : 1000,
-                               opt.rate_milli ? opt.burst : 1, &seed);
+    srv->rates = ratelimit_new(buckets, srv->opt.rate_milli ? srv->opt.rate_milli : 1000,
+                               srv->opt.rate_milli ? srv->opt.burst : 1, &seed);
     if (!srv->rates) msg_fatal_sys("out of memory");
   }
 }
 
 /* ---- the children ---- */
 
-static void print_status(size_t n)
+static void print_status(const struct options *opt, size_t n)
 {
   struct logline l = { .len = 0 };
-  if (opt.verbosity < 2) return;
+  if (opt->verbosity < 2) return;
   logline_str(&l, "tcpserver: status: ");
   logline_num(&l, n);
   logline_add(&l, "/", 1);
-  logline_num(&l, opt.limit);
+  logline_num(&l, opt->limit);
   logline_write(&l, 2);
 }
 
-static void print_end(pid_t pid, int status)
+static void print_end(const struct options *opt, pid_t pid, int status)
 {
   struct logline l = { .len = 0 };
-  if (opt.verbosity < 2) return;
+  if (opt->verbosity < 2) return;
   logline_str(&l, "tcpserver: end ");
   logline_num(&l, (unsigned long) pid);
   logline_str(&l, " status ");
@@ -561,8 +565,8 @@ static int child_forget(struct server *srv, pid_t pid)
 static void child_ended(struct server *srv, pid_t pid, int status)
 {
   child_forget(srv, pid);
-  print_end(pid, status);
-  print_status(live_children(srv));
+  print_end(&srv->opt, pid, status);
+  print_status(&srv->opt, live_children(srv));
 }
 
 /* One child whose pidfd became readable. */
@@ -609,7 +613,7 @@ static void standard_fds_open(void)
 static void descriptor_budget(struct server *srv)
 {
   if (getrlimit(RLIMIT_NOFILE, &srv->nofile) < 0) return;
-  srv->pending_cap = opt.rules ? PENDING_MAX : 0;
+  srv->pending_cap = srv->opt.rules ? PENDING_MAX : 0;
   rlim_t want = (rlim_t) srv->children_cap + srv->pending_cap + FDS_RESERVED + 16;
   rlim_t soft = srv->nofile.rlim_cur;
   if (soft != RLIM_INFINITY && soft < want && srv->nofile.rlim_max > soft) {
@@ -652,7 +656,7 @@ static void signals_init(struct server *srv)
   sigset_t blocked;
   sigemptyset(&blocked);
   sigaddset(&blocked, SIGCHLD);
-  if (opt.drain_ms) sigaddset(&blocked, SIGTERM);
+  if (srv->opt.drain_ms) sigaddset(&blocked, SIGTERM);
   sigprocmask(SIG_BLOCK, &blocked, &srv->startup_mask);
   srv->waiting_mask = srv->startup_mask;
   sigdelset(&srv->waiting_mask, SIGCHLD);
@@ -660,7 +664,7 @@ static void signals_init(struct server *srv)
   srv->watched_mask = srv->waiting_mask;
   sigaddset(&srv->watched_mask, SIGCHLD);
   catch_signal(SIGCHLD, on_child);
-  catch_signal(SIGTERM, opt.drain_ms ? on_term_drain : on_term);
+  catch_signal(SIGTERM, srv->opt.drain_ms ? on_term_drain : on_term);
   catch_signal(SIGPIPE, SIG_IGN);
 }
 
@@ -693,10 +697,10 @@ static void watch_listener(struct server *srv, int on)
 /* ---- the drain (-G) ---- */
 
 /* "tcpserver: drain: WHAT N TAIL"; tail NULL: just WHAT. */
-static void log_drain(const char *what, size_t n, const char *tail)
+static void log_drain(const struct options *opt, const char *what, size_t n, const char *tail)
 {
   struct logline l = { .len = 0 };
-  if (!opt.verbosity) return;
+  if (!opt->verbosity) return;
   logline_str(&l, "tcpserver: drain: ");
   logline_str(&l, what);
   if (tail) {
@@ -727,8 +731,8 @@ static void drain_begin(struct server *srv)
   watch_listener(srv, 0);
   close(srv->listen_fd);
   srv->listen_fd = -1;
-  srv->drain_next = clock_ms() + (long long) opt.drain_ms;
-  log_drain("stopped accepting, waiting for ", live_children(srv), " children");
+  srv->drain_next = clock_ms() + (long long) srv->opt.drain_ms;
+  log_drain(&srv->opt, "stopped accepting, waiting for ", live_children(srv), " children");
 }
 
 /* Wait for a child's end or a signal, and for a new connection when
@@ -736,7 +740,7 @@ static void drain_begin(struct server *srv)
 static void wait_for(struct server *srv, int ms, int listen)
 {
   struct epoll_event ev[64];
-  watch_listener(srv, listen && live_children(srv) < opt.limit);
+  watch_listener(srv, listen && live_children(srv) < srv->opt.limit);
   const sigset_t *mask = srv->unwatched ? &srv->waiting_mask
                                         : &srv->watched_mask;
   if (srv->npending) ms = pending_wait_ms(srv, ms);
@@ -763,24 +767,24 @@ static void wait_for(struct server *srv, int ms, int listen)
 static void drain_step(struct server *srv)
 {
   if (!live_children(srv)) {
-    log_drain("done", 0, NULL);
+    log_drain(&srv->opt, "done", 0, NULL);
     _exit(0);
   }
   long long now = clock_ms();
   if (now >= srv->drain_next) {
     switch (srv->drain_stage++) {
       case 0:
-        log_drain("deadline, sending TERM to ", live_children(srv), " children");
+        log_drain(&srv->opt, "deadline, sending TERM to ", live_children(srv), " children");
         signal_children(srv, SIGTERM);
-        srv->drain_next = now + (long long) opt.kill_ms;
+        srv->drain_next = now + (long long) srv->opt.kill_ms;
         break;
       case 1:
-        log_drain("sending KILL to ", live_children(srv), " children");
+        log_drain(&srv->opt, "sending KILL to ", live_children(srv), " children");
         signal_children(srv, SIGKILL);
         srv->drain_next = now + 1000;   /* for the kernel to end them */
         break;
       default:
-        log_drain("giving up, ", live_children(srv), " children left");
+        log_drain(&srv->opt, "giving up, ", live_children(srv), " children left");
         _exit(0);
     }
   }
@@ -846,29 +850,29 @@ static int local_address(struct conn *c)
 }
 
 /* The lookups that may block: only ever in a forked child. */
-static void look_up_names(struct conn *c)
+static void look_up_names(const struct options *opt, struct conn *c)
 {
-  c->localhost = opt.localname;
+  c->localhost = opt->localname;
   if (!c->localhost && names_reverse(&c->local, c->localhost_buf))
     c->localhost = c->localhost_buf;
   c->remotehost = NULL;
-  if (opt.remotehost &&
-      names_remote(&c->remote, opt.paranoid, c->remotehost_buf))
+  if (opt->remotehost &&
+      names_remote(&c->remote, opt->paranoid, c->remotehost_buf))
     c->remotehost = c->remotehost_buf;
   c->remoteinfo = NULL;
   /* No ident through a proxy: the query would go to the client from an
      address that is not ours. */
-  if (opt.remoteinfo && !c->proxied &&
+  if (opt->remoteinfo && !c->proxied &&
       ident_lookup(&c->local, c->localport, &c->remote, c->remoteport,
-                   (unsigned) clock_cap(opt.timeout), c->info_buf))
+                   (unsigned) clock_cap(opt->timeout), c->info_buf))
     c->remoteinfo = c->info_buf;
 }
 
 /* ---- per-client limits ---- */
 
-static unsigned client_prefix(const struct ip_addr *ip)
+static unsigned client_prefix(const struct options *opt, const struct ip_addr *ip)
 {
-  return ip->family == AF_INET ? opt.v4prefix : opt.v6prefix;
+  return ip->family == AF_INET ? opt->v4prefix : opt->v6prefix;
 }
 
 /* The keys a connection from ip is counted under. */
@@ -878,7 +882,7 @@ static unsigned count_keys(const struct server *srv, const struct ip_addr *ip,
   int v4 = ip->family == AF_INET;
   unsigned n = 0;
   if (!srv->counting) return 0;
-  if (clientkey_make(&keys[n], ip, client_prefix(ip)) == 0) n++;
+  if (clientkey_make(&keys[n], ip, client_prefix(&srv->opt, ip)) == 0) n++;
   if (clientkey_make(&keys[n], ip, v4 ? 24 : 48) == 0) n++;
   const unsigned char *nets = v4 ? srv->nets_v4 : srv->nets_v6;
   unsigned nnets = v4 ? srv->nnets_v4 : srv->nnets_v6;
@@ -958,20 +962,20 @@ static const char *option_message(const char *msg, size_t *len)
    of the live children; this connection is not among them yet. */
 static int over_client_limit(const struct server *srv, struct conn *c)
 {
-  if (!opt.client_limit || !c->nkeys) return 0;
+  if (!srv->opt.client_limit || !c->nkeys) return 0;
   unsigned long n = conncount_get(srv->counts, &c->keys[0]);
-  if (n < opt.client_limit) return 0;
+  if (n < srv->opt.client_limit) return 0;
   size_t len;
-  const char *msg = option_message(opt.client_msg, &len);
-  set_limit(c, "client", n, opt.client_limit, msg, len);
+  const char *msg = option_message(srv->opt.client_msg, &len);
+  set_limit(c, "client", n, srv->opt.client_limit, msg, len);
   return 1;
 }
 
 /* -F, or the rule's MAXCONNRATE: 1 if refused. */
 static int over_rate(struct server *srv, struct conn *c)
 {
-  unsigned long rate = opt.rate_milli, burst = opt.burst;
-  const char *msg = opt.rate_msg;
+  unsigned long rate = srv->opt.rate_milli, burst = srv->opt.burst;
+  const char *msg = srv->opt.rate_msg;
   size_t len = msg ? strlen(msg) : 0;
   if (c->rule_found && c->rule.rate_milli) {
     rate = c->rule.rate_milli;
@@ -981,7 +985,7 @@ static int over_rate(struct server *srv, struct conn *c)
   }
   if (!rate || !srv->rates) return 0;
   struct clientkey k;
-  if (clientkey_make(&k, &c->remote, client_prefix(&c->remote)) < 0) return 0;
+  if (clientkey_make(&k, &c->remote, client_prefix(&srv->opt, &c->remote)) < 0) return 0;
   if (ratelimit_take_with(srv->rates, &k, clock_ms(), rate, burst) != 0) return 0;
   set_limit(c, "rate", rate, burst, msg, len);
   return 1;
@@ -1017,7 +1021,7 @@ static int over_rule_limits(struct server *srv, struct conn *c, int in_parent)
    where a limit applies (-C, or a rule with MAXCONN...). */
 static void set_connnum(struct server *srv, const struct conn *c)
 {
-  if (!c->nkeys || (!opt.client_limit &&
+  if (!c->nkeys || (!srv->opt.client_limit &&
                     !(c->rule_found && connlimits_concurrent(&c->rule))))
     return;
   char buf[FMT_ULONG];
@@ -1065,11 +1069,11 @@ static void apply_rules(struct server *srv, struct conn *c, const char *ipstr)
 {
   struct rules_query q = { &c->remote, ipstr, c->remotehost, c->remoteinfo };
   c->outcome = OUT_OK;
-  if (!opt.rules) return;
+  if (!srv->opt.rules) return;
   if (!(c->address_rule_known && !c->remotehost && !c->remoteinfo) &&
       look_up_rule(srv, &q, c) < 0) {
-    if (errno != ENOENT || !opt.rules_optional)
-      set_drop(c, "unable to read ", opt.rules, errno);
+    if (errno != ENOENT || !srv->opt.rules_optional)
+      set_drop(c, "unable to read ", srv->opt.rules, errno);
     return;
   }
   use_rule(srv, c);
@@ -1083,7 +1087,7 @@ static void address_rule(struct server *srv, struct conn *c)
   char ipstr[IP_FMT_SIZE];
   ip_format(&c->remote, ipstr);
   struct rules_query q = { &c->remote, ipstr, NULL, NULL };
-  c->address_rule_known = opt.rules && look_up_rule(srv, &q, c) >= 0;
+  c->address_rule_known = srv->opt.rules && look_up_rule(srv, &q, c) >= 0;
 }
 
 /* Behind a proxy: where it connected from, and what its header says
@@ -1145,10 +1149,10 @@ static void prepare(struct server *srv, struct conn *c)
     return;
   }
   if (srv->fast_path) {
-    c->localhost = opt.localname;
+    c->localhost = srv->opt.localname;
     c->remotehost = c->remoteinfo = NULL;
   } else {
-    look_up_names(c);
+    look_up_names(&srv->opt, c);
   }
   ip_format(&c->remote, ipstr);
   envb_reset(&srv->env);
@@ -1220,10 +1224,10 @@ static void log_verdict(pid_t pid, const struct conn *c)
 /* "tcpserver: limit PID LOCAL REMOTE WHAT COUNT/MAX" (PID 0: the parent
    refused, no process); for the rate, WHAT is "rate" and the figures
    are the rate per second and the burst. */
-static void log_limit(pid_t pid, const struct conn *c)
+static void log_limit(const struct options *opt, pid_t pid, const struct conn *c)
 {
   struct logline l = { .len = 0 };
-  if (opt.verbosity < 2) return;
+  if (opt->verbosity < 2) return;
   logline_str(&l, "tcpserver: limit ");
   logline_num(&l, (unsigned long) pid);
   logline_add(&l, " ", 1);
@@ -1268,18 +1272,18 @@ static void tell_refused(const struct conn *c)
 }
 
 /* A refusal for a limit: logged, told, no program. */
-static void refuse(const struct conn *c, pid_t pid)
+static void refuse(const struct options *opt, const struct conn *c, pid_t pid)
 {
-  log_limit(pid, c);
+  log_limit(opt, pid, c);
   tell_refused(c);
 }
 
-static void socket_options(int fd, const struct conn *c)
+static void socket_options(const struct options *opt, int fd, const struct conn *c)
 {
   int one = 1;
-  if (opt.killopts && c->remote.family == AF_INET)
+  if (opt->killopts && c->remote.family == AF_INET)
     setsockopt(fd, IPPROTO_IP, IP_OPTIONS, NULL, 0);
-  if (opt.nodelay) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (opt->nodelay) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
 /* The socket on 0 and 1, without close-on-exec; nothing else survives
@@ -1311,33 +1315,33 @@ static _Noreturn void run_child(struct server *srv, struct conn *c)
     catch_signal(SIGTERM, on_term);
     sigprocmask(SIG_SETMASK, &srv->startup_mask, NULL);
   }
-  if (opt.verbosity >= 2) {
+  if (srv->opt.verbosity >= 2) {
     log_pid(pid, c);
     if (c->proxied) log_proxy(pid, c);
   }
-  socket_options(c->fd, c);
-  if (opt.bannerlen && write_all(c->fd, opt.banner, opt.bannerlen) < 0) {
-    drop("unable to print banner", "", errno);
+  socket_options(&srv->opt, c->fd, c);
+  if (srv->opt.bannerlen && write_all(c->fd, srv->opt.banner, srv->opt.bannerlen) < 0) {
+    drop(&srv->opt, "unable to print banner", "", errno);
     _exit(111);
   }
   if (!srv->fast_path) prepare(srv, c);
   if (c->outcome == OUT_LIMIT) {
-    refuse(c, pid);
+    refuse(&srv->opt, c, pid);
     _exit(100);
   }
   if (c->outcome == OUT_DROP) {
-    drop(c->drop_what, c->drop_arg, c->drop_err);
+    drop(&srv->opt, c->drop_what, c->drop_arg, c->drop_err);
     _exit(111);
   }
-  if (opt.verbosity >= 2) log_verdict(pid, c);
+  if (srv->opt.verbosity >= 2) log_verdict(pid, c);
   if (c->outcome == OUT_DENY) _exit(100);
   if (socket_to_stdio(c->fd) < 0) {
-    drop("unable to set up descriptors", "", errno);
+    drop(&srv->opt, "unable to set up descriptors", "", errno);
     _exit(111);
   }
   restore_for_program(srv);
-  pathexec_run(opt.prog[0], opt.prog, c->envp);
-  drop("unable to run ", opt.prog[0], errno);
+  pathexec_run(srv->opt.prog[0], srv->opt.prog, c->envp);
+  drop(&srv->opt, "unable to run ", srv->opt.prog[0], errno);
   _exit(111);
 }
 
@@ -1358,10 +1362,10 @@ static pid_t spawn_slow(struct server *srv, struct conn *c)
 }
 
 /* A refusal decided by the parent: no process. */
-static void refuse_here(struct conn *c)
+static void refuse_here(const struct options *opt, struct conn *c)
 {
-  if (opt.verbosity >= 2 && local_address(c) == 0) c->localhost = opt.localname;
-  refuse(c, 0);
+  if (opt->verbosity >= 2 && local_address(c) == 0) c->localhost = opt->localname;
+  refuse(opt, c, 0);
 }
 
 /* From the accepted connection to its child: the limits the parent
@@ -1369,21 +1373,21 @@ static void refuse_here(struct conn *c)
 static void admit(struct server *srv, struct conn *c)
 {
   if (over_client_limit(srv, c)) {
-    refuse_here(c);
+    refuse_here(&srv->opt, c);
     return;
   }
   if (srv->fast_path) prepare(srv, c);
   else over_rate(srv, c);
   if (c->outcome == OUT_LIMIT) {
-    refuse_here(c);
+    refuse_here(&srv->opt, c);
     return;
   }
-  print_status(live_children(srv) + 1);
+  print_status(&srv->opt, live_children(srv) + 1);
   pid_t pid = srv->fast_path ? spawn_fast(srv, c) : spawn_slow(srv, c);
   if (pid < 0) {
-    if (opt.verbosity)
+    if (srv->opt.verbosity)
       msg_warn("dropping connection, unable to fork: ", errtext(errno));
-    print_status(live_children(srv));
+    print_status(&srv->opt, live_children(srv));
   } else {
     child_add(srv, pid, &c->remote, c->keys, c->nkeys);
   }
@@ -1408,7 +1412,7 @@ static void pending_unlink(struct server *srv, size_t i)
 static void pending_drop(struct server *srv, size_t i, const char *why)
 {
   struct pending *p = &srv->pending[i];
-  if (opt.verbosity) {
+  if (srv->opt.verbosity) {
     char ip[IP_FMT_SIZE];
     ip_format(&p->peer, ip);
     msg_warn("dropping connection, unable to read PROXY header from ", ip,
@@ -1456,7 +1460,7 @@ static void pending_add(struct server *srv, int fd, const struct conn *c,
   p->peer = c->remote;
   p->peerport = c->remoteport;
   p->accept = accept;
-  p->deadline = clock_ms() + (long long) opt.proxy_ms;
+  p->deadline = clock_ms() + (long long) srv->opt.proxy_ms;
   p->have = 0;
   p->prev = srv->pending_last;
   p->next = NO_SLOT;
@@ -1558,14 +1562,14 @@ static void handle(struct server *srv, int fd,
     c.local = srv->bound_ip;
     c.localport = srv->bound_port;
   }
-  if (opt.rules) {
+  if (srv->opt.rules) {
     address_rule(srv, &c);
     if (c.rule_found && c.rule.proxy) {
       if (c.rule.proxy > 0) {
         pending_add(srv, fd, &c, (unsigned) c.rule.proxy);
         return;
       }
-      drop("bad PROXYPROTOCOL in ", opt.rules, 0);
+      drop(&srv->opt, "bad PROXYPROTOCOL in ", srv->opt.rules, 0);
       close(fd);
       return;
     }
@@ -1595,7 +1599,7 @@ static _Noreturn void serve(struct server *srv)
       drain_step(srv);
       continue;
     }
-    if (live_children(srv) >= opt.limit) {
+    if (live_children(srv) >= srv->opt.limit) {
       wait_for(srv, -1, 0);
       continue;
     }
@@ -1622,14 +1626,15 @@ static _Noreturn void serve(struct server *srv)
 int main(int argc, char **argv)
 {
   static struct server srv;
+  srv.opt = option_defaults;
   msg_setprog("tcpserver");
   int hv = opts_help_version(argc, argv);
   if (hv) _exit(opts_answer(hv, "tcpserver", USAGE));
-  parse_options(argc, argv);
-  opt.prog = argv + optind + 2;
-  host_to_ip(argv[optind], &srv.bound_ip);
+  parse_options(&srv.opt, argc, argv);
+  srv.opt.prog = argv + optind + 2;
+  host_to_ip(&srv.opt, argv[optind], &srv.bound_ip);
   srv.bound_port = resolve_port(argv[optind + 1]);
-  apply_interface(&srv.bound_ip);
+  apply_interface(&srv.opt, &srv.bound_ip);
   /* What a supervisor passed is for tcpserver, not for the programs. */
   int passed = listenfd_systemd();
   if (passed < 0) msg_fatal_sys("unable to use LISTEN_FDS");
@@ -1639,25 +1644,25 @@ int main(int argc, char **argv)
   unsetenv("NOTIFY_SOCKET");   /* the string itself stays valid */
   srv.listen_fd = -1;
   if (passed > 0) srv.listen_fd = systemd_listener(passed, &srv.bound_ip, &srv.bound_port);
-  else if (opt.socket_on_0) srv.listen_fd = socket_from_fd0(&srv.bound_ip, &srv.bound_port);
+  else if (srv.opt.socket_on_0) srv.listen_fd = socket_from_fd0(&srv.bound_ip, &srv.bound_port);
   tables_init(&srv);
-  srv.fast_path = !opt.remotehost && !opt.remoteinfo && opt.localname &&
-                  opt.bannerlen <= FAST_BANNER_MAX;
+  srv.fast_path = !srv.opt.remotehost && !srv.opt.remoteinfo && srv.opt.localname &&
+                  srv.opt.bannerlen <= FAST_BANNER_MAX;
   envb_init(&srv.env, environ);
   standard_fds_open();
   descriptor_budget(&srv);
   signals_init(&srv);
-  if (opt.rules &&
-      rules_db_init(&srv.rules, opt.rules,
+  if (srv.opt.rules &&
+      rules_db_init(&srv.rules, srv.opt.rules,
                     rules_keycap_for(IP_FMT_SIZE, NAMES_MAX, IDENT_INFO_MAX)) < 0)
     msg_fatal_sys("out of memory");
   events_init(&srv);
-  if (srv.listen_fd < 0) srv.listen_fd = listen_on(&srv.bound_ip, &srv.bound_port);
-  drop_privileges();
-  if (opt.printport) print_port(srv.bound_port);
-  notify_ready(notify_socket);
+  if (srv.listen_fd < 0) srv.listen_fd = listen_on(&srv.opt, &srv.bound_ip, &srv.bound_port);
+  drop_privileges(&srv.opt);
+  if (srv.opt.printport) print_port(srv.bound_port);
+  notify_ready(&srv.opt, notify_socket);
   close(0);
   close(1);
-  print_status(0);
+  print_status(&srv.opt, 0);
   serve(&srv);
 }
