@@ -45,6 +45,7 @@
 #include "opts.h"
 #include "pathexec.h"
 #include "proxy.h"
+#include "proxywait.h"
 #include "ratelimit.h"
 #include "resolve.h"
 #include "rules.h"
@@ -395,20 +396,9 @@ static void print_port(unsigned port)
 
 /* ---- the server's state ---- */
 
-/* A connection whose PROXY header is being read. */
-#define NO_SLOT SIZE_MAX
-struct pending {
-  int fd;
-  struct ip_addr peer;           /* the proxy */
-  unsigned peerport;
-  unsigned accept;               /* PROXY_V1 | PROXY_V2 */
-  long long deadline;
-  size_t have;
-  size_t prev, next;             /* in arrival order; next: also the free list */
-  unsigned char buf[PROXY_HEADER_MAX];
-};
-/* Pending headers at most; a new one beyond drops the oldest, so that
-   silent connections can only hasten each other's end. */
+/* Connections waiting for their PROXY header at most; a new one beyond
+   drops the oldest, so that silent connections can only hasten each
+   other's end. */
 #define PENDING_MAX 1024
 
 /* Network lengths counted besides the client and its /24 (/48), for
@@ -449,9 +439,7 @@ struct server {
   /* Connections from trusted proxies whose PROXY header has not fully
      arrived: read as it comes, never waited for, in order of arrival
      (which is the order of their deadlines). */
-  struct pending *pending;       /* pending_cap slots, allocated once */
-  size_t pending_cap, npending;
-  size_t pending_first, pending_last, pending_free;
+  struct proxywait pending;
   int draining;                  /* -G: SIGTERM came, no more accepting */
   int drain_stage;               /* 0 waiting, 1 TERM sent, 2 KILL sent */
   long long drain_next;          /* when the next stage starts (ms) */
@@ -613,8 +601,9 @@ static void standard_fds_open(void)
 static void descriptor_budget(struct server *srv)
 {
   if (getrlimit(RLIMIT_NOFILE, &srv->nofile) < 0) return;
-  srv->pending_cap = srv->opt.rules ? PENDING_MAX : 0;
-  rlim_t want = (rlim_t) srv->children_cap + srv->pending_cap + FDS_RESERVED + 16;
+  size_t pending = srv->opt.rules ? PENDING_MAX : 0;
+  proxywait_init(&srv->pending, pending);
+  rlim_t want = (rlim_t) srv->children_cap + pending + FDS_RESERVED + 16;
   rlim_t soft = srv->nofile.rlim_cur;
   if (soft != RLIM_INFINITY && soft < want && srv->nofile.rlim_max > soft) {
     struct rlimit raised = srv->nofile;
@@ -626,7 +615,7 @@ static void descriptor_budget(struct server *srv)
     }
   }
   if (soft == RLIM_INFINITY || soft > (rlim_t) SIZE_MAX) soft = (rlim_t) SIZE_MAX;
-  size_t reserved = FDS_RESERVED + srv->pending_cap;
+  size_t reserved = FDS_RESERVED + pending;
   srv->pidfd_budget = soft > reserved ? (size_t) soft - reserved : 0;
 }
 
@@ -743,7 +732,7 @@ static void wait_for(struct server *srv, int ms, int listen)
   watch_listener(srv, listen && live_children(srv) < srv->opt.limit);
   const sigset_t *mask = srv->unwatched ? &srv->waiting_mask
                                         : &srv->watched_mask;
-  if (srv->npending) ms = pending_wait_ms(srv, ms);
+  if (srv->pending.n) ms = pending_wait_ms(srv, ms);
   int n = epoll_pwait(srv->epfd, ev, 64, ms, mask);
   for (int i = 0; i < n; i++) {
     uint64_t tag = ev[i].data.u64;
@@ -751,7 +740,7 @@ static void wait_for(struct server *srv, int ms, int listen)
     if (tag & PENDING_TAG) pending_readable(srv, (size_t) (tag & ~PENDING_TAG));
     else reap_one(srv, (pid_t) tag);
   }
-  if (srv->npending) pending_expire(srv);
+  if (srv->pending.n) pending_expire(srv);
   if (got_child) {
     got_child = 0;
     reap_any(srv);
@@ -1395,84 +1384,50 @@ static void admit(struct server *srv, struct conn *c)
 
 /* ---- PROXY headers (rules' PROXYPROTOCOL) ---- */
 
-static void pending_unlink(struct server *srv, size_t i)
-{
-  struct pending *p = &srv->pending[i];
-  if (p->prev != NO_SLOT) srv->pending[p->prev].next = p->next;
-  else srv->pending_first = p->next;
-  if (p->next != NO_SLOT) srv->pending[p->next].prev = p->prev;
-  else srv->pending_last = p->prev;
-  p->next = srv->pending_free;
-  srv->pending_free = i;
-  p->fd = -1;
-  srv->npending--;
-}
-
 /* "dropping connection, unable to read PROXY header from IP: WHY" */
-static void pending_drop(struct server *srv, size_t i, const char *why)
+static void pending_failed(const struct options *opt, int fd,
+                           const struct ip_addr *peer, const char *why)
 {
-  struct pending *p = &srv->pending[i];
-  if (srv->opt.verbosity) {
+  if (opt->verbosity) {
     char ip[IP_FMT_SIZE];
-    ip_format(&p->peer, ip);
+    ip_format(peer, ip);
     msg_warn("dropping connection, unable to read PROXY header from ", ip,
              ": ", why);
   }
-  close(p->fd);   /* also takes it out of epfd */
-  pending_unlink(srv, i);
+  close(fd);   /* also takes it out of epfd */
 }
 
-static int pending_init(struct server *srv)
+static void pending_drop(struct server *srv, size_t i, const char *why)
 {
-  if (srv->pending) return 0;
-  if (!srv->pending_cap) return -1;
-  srv->pending = calloc(srv->pending_cap, sizeof *srv->pending);
-  if (!srv->pending) return -1;
-  for (size_t i = 0; i < srv->pending_cap; i++)
-    srv->pending[i].next = i + 1 < srv->pending_cap ? i + 1 : NO_SLOT;
-  srv->pending_free = 0;
-  srv->pending_first = srv->pending_last = NO_SLOT;
-  return 0;
+  const struct proxywait_slot *p = proxywait_get(&srv->pending, i);
+  int fd = p->fd;
+  struct ip_addr peer = p->peer;
+  proxywait_remove(&srv->pending, i);
+  pending_failed(&srv->opt, fd, &peer, why);
 }
 
 /* A connection from a trusted proxy: its header is read as it comes. */
 static void pending_add(struct server *srv, int fd, const struct conn *c,
                         unsigned accept)
 {
-  if (pending_init(srv) < 0) {
-    msg_warn("dropping connection, unable to read PROXY header: ",
-             errtext(ENOMEM));
-    close(fd);
+  if (proxywait_full(&srv->pending))
+    pending_drop(srv, proxywait_oldest(&srv->pending), "too many waiting");
+  size_t i = proxywait_add(&srv->pending, fd, &c->remote, c->remoteport, accept,
+                           clock_ms() + (long long) srv->opt.proxy_ms);
+  if (i == PROXYWAIT_NONE) {
+    pending_failed(&srv->opt, fd, &c->remote, errtext(errno));
     return;
   }
-  if (srv->pending_free == NO_SLOT) pending_drop(srv, srv->pending_first, "too many waiting");
-  size_t i = srv->pending_free;
-  struct pending *p = &srv->pending[i];
   struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP,
                             .data.u64 = PENDING_TAG | i };
-  if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-    msg_warn("dropping connection, unable to read PROXY header: ", errtext(errno));
-    close(fd);
-    return;
-  }
-  srv->pending_free = p->next;
-  p->fd = fd;
-  p->peer = c->remote;
-  p->peerport = c->remoteport;
-  p->accept = accept;
-  p->deadline = clock_ms() + (long long) srv->opt.proxy_ms;
-  p->have = 0;
-  p->prev = srv->pending_last;
-  p->next = NO_SLOT;
-  if (p->prev != NO_SLOT) srv->pending[p->prev].next = i;
-  else srv->pending_first = i;
-  srv->pending_last = i;
-  srv->npending++;
+  if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) pending_drop(srv, i, errtext(errno));
 }
 
 static int pending_wait_ms(const struct server *srv, int ms)
 {
-  long long left = srv->pending[srv->pending_first].deadline - clock_ms();
+  const struct proxywait_slot *p =
+      proxywait_get(&srv->pending, proxywait_oldest(&srv->pending));
+  long long left = p->deadline - clock_ms();
   if (left < 0) left = 0;
   return ms < 0 || left < ms ? (int) left : ms;
 }
@@ -1480,45 +1435,30 @@ static int pending_wait_ms(const struct server *srv, int ms)
 static void pending_expire(struct server *srv)
 {
   long long now = clock_ms();
-  while (srv->npending && srv->pending[srv->pending_first].deadline <= now)
-    pending_drop(srv, srv->pending_first, "timed out");
+  size_t i;
+  while ((i = proxywait_oldest(&srv->pending)) != PROXYWAIT_NONE &&
+         proxywait_get(&srv->pending, i)->deadline <= now)
+    pending_drop(srv, i, "timed out");
 }
 
 static void admit_proxied(struct server *srv, int fd, const struct ip_addr *peer,
                           unsigned peerport, const struct proxy_header *h);
 
-/* Read what the header may still need, never a byte past it. */
 static void pending_readable(struct server *srv, size_t i)
 {
-  struct pending *p = &srv->pending[i];
-  if (i >= srv->pending_cap || p->fd < 0) return;
-  for (;;) {
-    struct proxy_header h;
-    size_t need;
-    const char *why = "invalid header";
-    int r = proxy_parse(p->buf, p->have, p->accept, &h, &need, &why);
-    if (r < 0) {
-      pending_drop(srv, i, why);
-      return;
-    }
-    if (r == 1) {
-      int fd = p->fd;
-      struct ip_addr peer = p->peer;
-      unsigned peerport = p->peerport;
-      epoll_ctl(srv->epfd, EPOLL_CTL_DEL, fd, NULL);
-      pending_unlink(srv, i);
-      admit_proxied(srv, fd, &peer, peerport, &h);
-      return;
-    }
-    if (need > sizeof p->buf - p->have) need = sizeof p->buf - p->have;
-    ssize_t n = recv(p->fd, p->buf + p->have, need, MSG_DONTWAIT);
-    if (n > 0) {
-      p->have += (size_t) n;
-      continue;
-    }
-    if (n == 0) pending_drop(srv, i, "connection closed");
-    else if (errno != EAGAIN && errno != EINTR) pending_drop(srv, i, errtext(errno));
-    return;
+  const struct proxywait_slot *p = proxywait_get(&srv->pending, i);
+  if (!p) return;
+  int fd = p->fd;
+  struct ip_addr peer = p->peer;
+  unsigned peerport = p->peerport;
+  struct proxy_header h;
+  const char *why;
+  int r = proxywait_read(&srv->pending, i, &h, &why);
+  if (r < 0) {
+    pending_failed(&srv->opt, fd, &peer, why);
+  } else if (r == 1) {
+    epoll_ctl(srv->epfd, EPOLL_CTL_DEL, fd, NULL);
+    admit_proxied(srv, fd, &peer, peerport, &h);
   }
 }
 
