@@ -49,9 +49,8 @@
 #include "ratelimit.h"
 #include "resolve.h"
 #include "rules.h"
-#include "children.h"
 #include "clock.h"
-#include "conncount.h"
+#include "clientcount.h"
 #include "connlimits.h"
 #include "tcpenv.h"
 
@@ -401,10 +400,6 @@ static void print_port(unsigned port)
    other's end. */
 #define PENDING_MAX 1024
 
-/* Network lengths counted besides the client and its /24 (/48), for
-   MAXCONNNET rules; one more needs a walk of the children. */
-#define NETS_TRACKED 2
-
 struct server {
   struct options opt;
   int listen_fd;
@@ -418,15 +413,9 @@ struct server {
      child: waitpid(-1) costs the kernel a walk of all children each
      time, which made a server with thousands of connections slow for
      all of them. */
-  struct children *children;
+  struct clientcount clients;    /* the children, counted (-C or -x) */
   size_t children_cap;
-  /* Connections at once by client, /24 and the tracked networks (only
-     with -C or -x), and the token buckets of -F and MAXCONNRATE. */
-  int counting;
-  struct conncount *counts;
-  struct ratelimit *rates;
-  unsigned char nets_v4[NETS_TRACKED], nets_v6[NETS_TRACKED];
-  unsigned nnets_v4, nnets_v6;
+  struct ratelimit *rates;       /* the token buckets of -F, MAXCONNRATE */
   int epfd;                      /* the listening socket, the pidfds */
   int accepting;                 /* the listening socket is in epfd */
   size_t unwatched;              /* children without a pidfd */
@@ -447,7 +436,7 @@ struct server {
 
 static size_t live_children(const struct server *srv)
 {
-  return children_count(srv->children);
+  return clientcount_live(&srv->clients);
 }
 
 /* ---- the tables, allocated once ---- */
@@ -460,15 +449,12 @@ static size_t live_children(const struct server *srv)
 static void tables_init(struct server *srv)
 {
   struct siphash_key seed;
-  if (siphash_key_random(&seed) < 0) msg_fatal_sys("unable to get random bytes");
   srv->children_cap = srv->opt.limit < CHILDREN_MAX ? srv->opt.limit : CHILDREN_MAX;
-  srv->children = children_new(srv->children_cap ? srv->children_cap : 1, &seed);
-  if (!srv->children) msg_fatal_sys("out of memory");
-  srv->counting = srv->opt.client_limit || srv->opt.rules;
-  if (srv->counting) {
-    srv->counts = conncount_new(srv->children_cap * CHILD_KEYS_MAX, &seed);
-    if (!srv->counts) msg_fatal_sys("out of memory");
-  }
+  if (clientcount_init(&srv->clients, srv->children_cap,
+                       srv->opt.client_limit || srv->opt.rules,
+                       srv->opt.v4prefix, srv->opt.v6prefix) < 0 ||
+      siphash_key_random(&seed) < 0)
+    msg_fatal_sys("unable to set up the client tables");
   if (srv->opt.rate_milli || srv->opt.rules) {
     size_t buckets = 8 * srv->children_cap;
     if (buckets < RATE_BUCKETS_MIN) buckets = RATE_BUCKETS_MIN;
@@ -524,29 +510,23 @@ static int watch_child(struct server *srv, pid_t pid)
 static void child_add(struct server *srv, pid_t pid, const struct ip_addr *ip,
                       const struct clientkey *keys, unsigned nkeys)
 {
-  struct child_entry *ch = children_add(srv->children, pid);
+  struct child_entry *ch = clientcount_add(&srv->clients, pid, ip, keys, nkeys);
   if (!ch) return;
-  ch->ip = *ip;
   ch->pidfd = watch_child(srv, pid);
   if (ch->pidfd < 0) srv->unwatched++;
-  if (srv->counting && conncount_inc_all(srv->counts, keys, nkeys) == 0) {
-    memcpy(ch->keys, keys, nkeys * sizeof *keys);
-    ch->nkeys = nkeys;
-  }
 }
 
 /* Forget pid: its pidfd, and its counts (those of ITS client). */
 static int child_forget(struct server *srv, pid_t pid)
 {
   struct child_entry gone;
-  if (children_remove(srv->children, pid, &gone) < 0) return -1;
+  if (clientcount_remove(&srv->clients, pid, &gone) < 0) return -1;
   if (gone.pidfd >= 0) {
     close(gone.pidfd);   /* also takes it out of epfd */
     srv->pidfds--;
   } else {
     srv->unwatched--;
   }
-  if (gone.nkeys) conncount_dec_all(srv->counts, gone.keys, gone.nkeys);
   return 0;
 }
 
@@ -702,7 +682,7 @@ static void log_drain(const struct options *opt, const char *what, size_t n, con
 static void signal_children(const struct server *srv, int sig)
 {
   for (size_t i = 0; i < live_children(srv); i++) {
-    pid_t pid = children_at(srv->children, i)->pid;
+    pid_t pid = children_at(srv->clients.children, i)->pid;
     kill(pid, sig);
     if (sig == SIGTERM) kill(pid, SIGCONT);
   }
@@ -859,77 +839,6 @@ static void look_up_names(const struct options *opt, struct conn *c)
 
 /* ---- per-client limits ---- */
 
-static unsigned client_prefix(const struct options *opt, const struct ip_addr *ip)
-{
-  return ip->family == AF_INET ? opt->v4prefix : opt->v6prefix;
-}
-
-/* The keys a connection from ip is counted under. */
-static unsigned count_keys(const struct server *srv, const struct ip_addr *ip,
-                           struct clientkey *keys)
-{
-  int v4 = ip->family == AF_INET;
-  unsigned n = 0;
-  if (!srv->counting) return 0;
-  if (clientkey_make(&keys[n], ip, client_prefix(&srv->opt, ip)) == 0) n++;
-  if (clientkey_make(&keys[n], ip, v4 ? 24 : 48) == 0) n++;
-  const unsigned char *nets = v4 ? srv->nets_v4 : srv->nets_v6;
-  unsigned nnets = v4 ? srv->nnets_v4 : srv->nnets_v6;
-  for (unsigned i = 0; i < nnets && n < CHILD_KEYS_MAX; i++)
-    if (clientkey_make(&keys[n], ip, nets[i]) == 0) n++;
-  return n;
-}
-
-/* 1 if the networks of this length are counted, so that their count is
-   one look-up away. */
-static int net_tracked(const struct server *srv, const struct clientkey *net)
-{
-  const unsigned char *nets = net->family == CLIENTKEY_V4 ? srv->nets_v4 : srv->nets_v6;
-  unsigned n = net->family == CLIENTKEY_V4 ? srv->nnets_v4 : srv->nnets_v6;
-  for (unsigned i = 0; i < n; i++)
-    if (nets[i] == net->prefix) return 1;
-  return 0;
-}
-
-/* Count the networks of net's length from now on: once, every live
-   child of that family is counted under its network of that length.
-   0, or -1 when no more lengths can be tracked. */
-static int track_net(struct server *srv, const struct clientkey *net)
-{
-  int v4 = net->family == CLIENTKEY_V4;
-  unsigned *n = v4 ? &srv->nnets_v4 : &srv->nnets_v6;
-  if (*n >= NETS_TRACKED) return -1;
-  (v4 ? srv->nets_v4 : srv->nets_v6)[(*n)++] = net->prefix;
-  for (size_t i = 0; i < live_children(srv); i++) {
-    struct child_entry *ch = children_at(srv->children, i);
-    if ((ch->ip.family == AF_INET) != v4 || ch->nkeys >= CHILD_KEYS_MAX ||
-        !ch->nkeys)
-      continue;
-    if (clientkey_make(&ch->keys[ch->nkeys], &ch->ip, net->prefix) == 0 &&
-        conncount_inc(srv->counts, &ch->keys[ch->nkeys]) > 0)
-      ch->nkeys++;
-  }
-  return 0;
-}
-
-/* Connections at once from net: counted, or by a walk of the children
-   (a forked child, or more lengths than are tracked). */
-static unsigned long net_count(struct server *srv, const struct clientkey *net,
-                               int in_parent)
-{
-  if (!net_tracked(srv, net) && (!in_parent || track_net(srv, net) < 0)) {
-    unsigned long n = 0;
-    for (size_t i = 0; i < live_children(srv); i++) {
-      struct clientkey k;
-      const struct child_entry *ch = children_at(srv->children, i);
-      if (clientkey_make(&k, &ch->ip, net->prefix) == 0 && clientkey_equal(&k, net))
-        n++;
-    }
-    return n;
-  }
-  return conncount_get(srv->counts, net);
-}
-
 static void set_limit(struct conn *c, const char *what, unsigned long count,
                       unsigned long max, const char *msg, size_t msglen)
 {
@@ -952,7 +861,7 @@ static const char *option_message(const char *msg, size_t *len)
 static int over_client_limit(const struct server *srv, struct conn *c)
 {
   if (!srv->opt.client_limit || !c->nkeys) return 0;
-  unsigned long n = conncount_get(srv->counts, &c->keys[0]);
+  unsigned long n = clientcount_get(&srv->clients, &c->keys[0]);
   if (n < srv->opt.client_limit) return 0;
   size_t len;
   const char *msg = option_message(srv->opt.client_msg, &len);
@@ -974,7 +883,7 @@ static int over_rate(struct server *srv, struct conn *c)
   }
   if (!rate || !srv->rates) return 0;
   struct clientkey k;
-  if (clientkey_make(&k, &c->remote, client_prefix(&srv->opt, &c->remote)) < 0) return 0;
+  if (clientcount_client(&srv->clients, &c->remote, &k) < 0) return 0;
   if (ratelimit_take_with(srv->rates, &k, clock_ms(), rate, burst) != 0) return 0;
   set_limit(c, "rate", rate, burst, msg, len);
   return 1;
@@ -986,18 +895,18 @@ static int over_rule_limits(struct server *srv, struct conn *c, int in_parent)
 {
   const struct connlimits *r = &c->rule;
   if (!c->rule_found || !connlimits_concurrent(r) || c->nkeys < 2) return 0;
-  unsigned long n = conncount_get(srv->counts, &c->keys[0]);
+  unsigned long n = clientcount_get(&srv->clients, &c->keys[0]);
   if (r->maxconnip && n >= r->maxconnip) {
     set_limit(c, "MAXCONNIP", n, r->maxconnip, r->diemsg, r->diemsglen);
     return 1;
   }
-  n = conncount_get(srv->counts, &c->keys[1]);
+  n = clientcount_get(&srv->clients, &c->keys[1]);
   if (r->maxconnc && n >= r->maxconnc) {
     set_limit(c, "MAXCONNC", n, r->maxconnc, r->diemsg, r->diemsglen);
     return 1;
   }
   if (r->maxconnnet && c->rule_has_net) {
-    n = net_count(srv, &c->rule_net, in_parent);
+    n = clientcount_net(&srv->clients, &c->rule_net, in_parent);
     if (n >= r->maxconnnet) {
       set_limit(c, "MAXCONNNET", n, r->maxconnnet, r->diemsg, r->diemsglen);
       return 1;
@@ -1014,7 +923,7 @@ static void set_connnum(struct server *srv, const struct conn *c)
                     !(c->rule_found && connlimits_concurrent(&c->rule))))
     return;
   char buf[FMT_ULONG];
-  size_t n = fmt_ulong(buf, conncount_get(srv->counts, &c->keys[0]) + 1);
+  size_t n = fmt_ulong(buf, clientcount_get(&srv->clients, &c->keys[0]) + 1);
   envb_setn(&srv->env, "TCPCONNNUM", 10, buf, n);
 }
 
@@ -1486,7 +1395,7 @@ static void admit_proxied(struct server *srv, int fd, const struct ip_addr *peer
     c.localport = c.proxy_localport;
   }
   c.local_known = 1;
-  c.nkeys = count_keys(srv, &c.remote, c.keys);
+  c.nkeys = clientcount_keys(&srv->clients, &c.remote, c.keys);
   address_rule(srv, &c);
   admit(srv, &c);
   close(fd);
@@ -1514,7 +1423,7 @@ static void handle(struct server *srv, int fd,
       return;
     }
   }
-  c.nkeys = count_keys(srv, &c.remote, c.keys);
+  c.nkeys = clientcount_keys(&srv->clients, &c.remote, c.keys);
   admit(srv, &c);
   close(fd);
 }
