@@ -408,14 +408,13 @@ struct server {
   int fast_path;                 /* no lookups: the parent prepares, vfork */
   struct envb env;
   struct rules_db rules;
-  /* The live children by pid.  Each one's pidfd (when it has one) tells
-     the parent that this child ended, so reaping never walks every
-     child: waitpid(-1) costs the kernel a walk of all children each
-     time, which made a server with thousands of connections slow for
-     all of them. */
   struct clientcount clients;    /* the children, counted (-C or -x) */
   size_t children_cap;
   struct ratelimit *rates;       /* the token buckets of -F, MAXCONNRATE */
+  /* Each child's pidfd (when it has one) tells the parent that this
+     child ended, so reaping never walks every child: waitpid(-1) costs
+     the kernel a walk of all children each time, which made a server
+     with thousands of connections slow for all of them. */
   int epfd;                      /* the listening socket, the pidfds */
   int accepting;                 /* the listening socket is in epfd */
   size_t unwatched;              /* children without a pidfd */
@@ -455,6 +454,7 @@ static void tables_init(struct server *srv)
                        srv->opt.v4prefix, srv->opt.v6prefix) < 0 ||
       siphash_key_random(&seed) < 0)
     msg_fatal_sys("unable to set up the client tables");
+  proxywait_init(&srv->pending, srv->opt.rules ? PENDING_MAX : 0);
   if (srv->opt.rate_milli || srv->opt.rules) {
     size_t buckets = 8 * srv->children_cap;
     if (buckets < RATE_BUCKETS_MIN) buckets = RATE_BUCKETS_MIN;
@@ -580,9 +580,8 @@ static void standard_fds_open(void)
    the hard one when -c needs it, and restored for the program. */
 static void descriptor_budget(struct server *srv)
 {
+  size_t pending = srv->pending.cap;
   if (getrlimit(RLIMIT_NOFILE, &srv->nofile) < 0) return;
-  size_t pending = srv->opt.rules ? PENDING_MAX : 0;
-  proxywait_init(&srv->pending, pending);
   rlim_t want = (rlim_t) srv->children_cap + pending + FDS_RESERVED + 16;
   rlim_t soft = srv->nofile.rlim_cur;
   if (soft != RLIM_INFINITY && soft < want && srv->nofile.rlim_max > soft) {
