@@ -1,12 +1,14 @@
 /* loadgen: keep N connections in flight against a TCP server on the
    loopback, read each to EOF, report throughput and latency.
    usage: loadgen [-c concurrency] [-n total] [-t seconds] [-e bytes]
-                  [-s source [-a addresses]] [-w] ip port
+                  [-s source [-a addresses]] [-w | -h] ip port
    -s binds each socket to the source address (e.g. 127.0.0.2 on lo);
    with -a N the IPv4 source cycles through N consecutive addresses from
    it (a client of many addresses).  -w: a client that never reads: it
    waits for the server's end of the connection (FIN or reset) and closes
-   with the data unread; such a connection counts as completed.
+   with the data unread; such a connection counts as completed.  -h:
+   once connected, shut the sending side down (a service that reads to
+   EOF sees it at once).
    Prints one line: completed=.. failed=.. unfinished=.. seconds=.. cps=..
    p50_us=.. p99_us=.. max_us=..  Bounded in count (-n) and time (-t). */
 #include <arpa/inet.h>
@@ -27,13 +29,14 @@ struct conn { long long start_ns; size_t got; int fd; };
 static struct sockaddr_storage target, source;
 static socklen_t targetlen, sourcelen;
 static unsigned long source_count = 1, source_next;
-static int never_read;
+static int never_read, half_close;
 static long concurrency = 16, total = 10000, expect = 0;
 static double seconds = 30;
 static long started, completed, failed;
 static long long *latency;   /* ns, one per completed connection */
 static struct conn *conns;   /* indexed by fd */
 static int nconns;
+static int epfd;
 
 static long long now_ns(void)
 {
@@ -50,7 +53,7 @@ static void die(const char *what)
 
 static void usage(void)
 {
-  fputs("loadgen: usage: loadgen [-c concurrency] [-n total] [-t seconds] [-e bytes] [-s source [-a addresses]] [-w] ip port\n", stderr);
+  fputs("loadgen: usage: loadgen [-c concurrency] [-n total] [-t seconds] [-e bytes] [-s source [-a addresses]] [-w | -h] ip port\n", stderr);
   exit(100);
 }
 
@@ -98,6 +101,7 @@ static void start_one(int ep)
   started++;
   /* EPOLLIN also reports a refused or reset connect (EPOLLERR/EPOLLHUP). */
   ev.events = never_read ? EPOLLRDHUP : EPOLLIN | EPOLLRDHUP;
+  if (half_close) ev.events |= EPOLLOUT;   /* connected: then shut down */
   ev.data.fd = fd;
   if (connect(fd, (struct sockaddr *) &target, targetlen) == -1 && errno != EINPROGRESS) {
     close(fd);
@@ -111,6 +115,12 @@ static void start_one(int ep)
 static int drain(int fd, unsigned events)
 {
   char buf[4096];
+  if (half_close && (events & EPOLLOUT)) {
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.fd = fd };
+    shutdown(fd, SHUT_WR);
+    if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) == -1) die("unable to modify epoll");
+    if (!(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return 1;
+  }
   if (never_read) {
     if (!(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return 1;
     latency[completed++] = now_ns() - conns[fd].start_ns;
@@ -152,7 +162,7 @@ int main(int argc, char **argv)
   struct epoll_event evs[256];
 
   const char *src = NULL;
-  while ((opt = getopt(argc, argv, "c:n:t:e:s:a:w")) != -1) {
+  while ((opt = getopt(argc, argv, "c:n:t:e:s:a:wh")) != -1) {
     switch (opt) {
     case 'c': concurrency = atol(optarg); break;
     case 'n': total = atol(optarg); break;
@@ -161,11 +171,12 @@ int main(int argc, char **argv)
     case 's': src = optarg; break;
     case 'a': source_count = strtoul(optarg, NULL, 10); break;
     case 'w': never_read = 1; break;
+    case 'h': half_close = 1; break;
     default: usage();
     }
   }
   if (argc - optind != 2 || concurrency < 1 || total < 1 || total > 10000000 || seconds <= 0 ||
-      source_count < 1 || (source_count > 1 && !src))
+      source_count < 1 || (source_count > 1 && !src) || (never_read && half_close))
     usage();
   targetlen = parse_address(argv[optind], atoi(argv[optind + 1]), &target);
   if (src) sourcelen = parse_address(src, 0, &source);
@@ -175,7 +186,7 @@ int main(int argc, char **argv)
   conns = calloc(nconns, sizeof *conns);
   latency = malloc(total * sizeof *latency);
   if (!conns || !latency) die("out of memory");
-  ep = epoll_create1(EPOLL_CLOEXEC);
+  ep = epfd = epoll_create1(EPOLL_CLOEXEC);
   if (ep == -1) die("unable to create epoll");
 
   t0 = now_ns();
