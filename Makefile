@@ -171,10 +171,10 @@ $(addprefix $(B)/bench/,$(BENCH_TOOLS)): $(B)/bench/%: bench/%.c $(B)/.flags
 	$(COMPILE) -o $@ $<
 # The service of the benchmarks and load tests: static and never
 # sanitized (not under test itself), so that it starts fast.
-$(B)/bench/okchild: bench/okchild.c $(B)/.flags
+$(B)/bench/okchild $(B)/bench/holdchild: $(B)/bench/%: bench/%.c $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(filter-out $(EXTRA_CFLAGS),$(COMPILE)) -static -s -o $@ $<
-bench: all $(addprefix $(B)/bench/,$(BENCH_TOOLS) okchild)
+bench: all $(addprefix $(B)/bench/,$(BENCH_TOOLS) okchild holdchild)
 	UCSPI_BIN=$(abspath $(B)) perl bench/run.pl
 
 # make asan: the whole test suite built with ASan and UBSan, in $(B)-asan.
@@ -201,5 +201,5 @@ VALGRIND_PROGS := $(filter tcprules tcprulescheck,$(PROGS))
 $(B)/t/dyn/%: $(B)/obj/%.o $(B)/libucspi.a $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(LINK) -o $@ $< $(LIBS) $(LDLIBS_$*)
-units: $(B)/bench/loadgen $(B)/bench/okchild $(addprefix $(B)/t/fuzz_,$(FUZZ_READY)) $(addprefix $(B)/t/dyn/,$(VALGRIND_PROGS))
+units: $(B)/bench/loadgen $(B)/bench/okchild $(B)/bench/holdchild $(addprefix $(B)/t/fuzz_,$(FUZZ_READY)) $(addprefix $(B)/t/dyn/,$(VALGRIND_PROGS))
 .PHONY: bench asan fuzz

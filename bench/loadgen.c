@@ -1,12 +1,21 @@
 /* loadgen: keep N connections in flight against a TCP server on the
    loopback, read each to EOF, report throughput and latency.
-   usage: loadgen [-c concurrency] [-n total] [-t seconds] [-e bytes] ip port
+   usage: loadgen [-c concurrency] [-n total] [-t seconds] [-e bytes]
+                  [-s source [-a addresses]] [-w | -h] ip port
+   -s binds each socket to the source address (e.g. 127.0.0.2 on lo);
+   with -a N the IPv4 source cycles through N consecutive addresses from
+   it (a client of many addresses).  -w: a client that never reads: it
+   waits for the server's end of the connection (FIN or reset) and closes
+   with the data unread; such a connection counts as completed.  -h:
+   once connected, shut the sending side down (a service that reads to
+   EOF sees it at once).
    Prints one line: completed=.. failed=.. unfinished=.. seconds=.. cps=..
    p50_us=.. p99_us=.. max_us=..  Bounded in count (-n) and time (-t). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,14 +26,17 @@
 
 struct conn { long long start_ns; size_t got; int fd; };
 
-static struct sockaddr_storage target;
-static socklen_t targetlen;
+static struct sockaddr_storage target, source;
+static socklen_t targetlen, sourcelen;
+static unsigned long source_count = 1, source_next;
+static int never_read, half_close;
 static long concurrency = 16, total = 10000, expect = 0;
 static double seconds = 30;
 static long started, completed, failed;
 static long long *latency;   /* ns, one per completed connection */
 static struct conn *conns;   /* indexed by fd */
 static int nconns;
+static int epfd;
 
 static long long now_ns(void)
 {
@@ -41,25 +53,39 @@ static void die(const char *what)
 
 static void usage(void)
 {
-  fputs("loadgen: usage: loadgen [-c concurrency] [-n total] [-t seconds] [-e bytes] ip port\n", stderr);
+  fputs("loadgen: usage: loadgen [-c concurrency] [-n total] [-t seconds] [-e bytes] [-s source [-a addresses]] [-w | -h] ip port\n", stderr);
   exit(100);
 }
 
-static void parse_target(const char *ip, const char *port)
+static socklen_t parse_address(const char *ip, int p, struct sockaddr_storage *ss)
 {
-  struct sockaddr_in *s4 = (struct sockaddr_in *) &target;
-  struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) &target;
-  int p = atoi(port);
-  memset(&target, 0, sizeof target);
+  struct sockaddr_in *s4 = (struct sockaddr_in *) ss;
+  struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) ss;
+  memset(ss, 0, sizeof *ss);
   if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
     s4->sin_family = AF_INET;
     s4->sin_port = htons(p);
-    targetlen = sizeof *s4;
-  } else if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1) {
+    return sizeof *s4;
+  }
+  if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1) {
     s6->sin6_family = AF_INET6;
     s6->sin6_port = htons(p);
-    targetlen = sizeof *s6;
-  } else usage();
+    return sizeof *s6;
+  }
+  usage();
+  return 0;
+}
+
+/* The next source address: -s, cycled through -a addresses. */
+static void bind_source(int fd)
+{
+  struct sockaddr_storage ss = source;
+  if (!sourcelen) return;
+  if (source_count > 1 && ss.ss_family == AF_INET) {
+    struct sockaddr_in *s4 = (struct sockaddr_in *) &ss;
+    s4->sin_addr.s_addr = htonl(ntohl(s4->sin_addr.s_addr) + (uint32_t) (source_next++ % source_count));
+  }
+  if (bind(fd, (struct sockaddr *) &ss, sourcelen) == -1) die("unable to bind the source address");
 }
 
 static void start_one(int ep)
@@ -68,12 +94,14 @@ static void start_one(int ep)
   struct epoll_event ev;
   if (fd == -1) die("unable to create socket");
   if (fd >= nconns) { errno = EMFILE; die("descriptor out of range"); }
+  bind_source(fd);
   conns[fd].start_ns = now_ns();
   conns[fd].got = 0;
   conns[fd].fd = fd;
   started++;
   /* EPOLLIN also reports a refused or reset connect (EPOLLERR/EPOLLHUP). */
-  ev.events = EPOLLIN | EPOLLRDHUP;
+  ev.events = never_read ? EPOLLRDHUP : EPOLLIN | EPOLLRDHUP;
+  if (half_close) ev.events |= EPOLLOUT;   /* connected: then shut down */
   ev.data.fd = fd;
   if (connect(fd, (struct sockaddr *) &target, targetlen) == -1 && errno != EINPROGRESS) {
     close(fd);
@@ -84,9 +112,21 @@ static void start_one(int ep)
 }
 
 /* 1 while the connection stays open, 0 once it is finished. */
-static int drain(int fd)
+static int drain(int fd, unsigned events)
 {
   char buf[4096];
+  if (half_close && (events & EPOLLOUT)) {
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.fd = fd };
+    shutdown(fd, SHUT_WR);
+    if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) == -1) die("unable to modify epoll");
+    if (!(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return 1;
+  }
+  if (never_read) {
+    if (!(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return 1;
+    latency[completed++] = now_ns() - conns[fd].start_ns;
+    close(fd);
+    return 0;
+  }
   for (;;) {
     ssize_t r = read(fd, buf, sizeof buf);
     if (r > 0) { conns[fd].got += r; continue; }
@@ -121,23 +161,32 @@ int main(int argc, char **argv)
   long long t0, deadline, elapsed;
   struct epoll_event evs[256];
 
-  while ((opt = getopt(argc, argv, "c:n:t:e:")) != -1) {
+  const char *src = NULL;
+  while ((opt = getopt(argc, argv, "c:n:t:e:s:a:wh")) != -1) {
     switch (opt) {
     case 'c': concurrency = atol(optarg); break;
     case 'n': total = atol(optarg); break;
     case 't': seconds = atof(optarg); break;
     case 'e': expect = atol(optarg); break;
+    case 's': src = optarg; break;
+    case 'a': source_count = strtoul(optarg, NULL, 10); break;
+    case 'w': never_read = 1; break;
+    case 'h': half_close = 1; break;
     default: usage();
     }
   }
-  if (argc - optind != 2 || concurrency < 1 || total < 1 || total > 10000000 || seconds <= 0) usage();
-  parse_target(argv[optind], argv[optind + 1]);
+  if (argc - optind != 2 || concurrency < 1 || total < 1 || total > 10000000 || seconds <= 0 ||
+      source_count < 1 || (source_count > 1 && !src) || (never_read && half_close))
+    usage();
+  targetlen = parse_address(argv[optind], atoi(argv[optind + 1]), &target);
+  if (src) sourcelen = parse_address(src, 0, &source);
+  if (src && source.ss_family != target.ss_family) usage();
 
   nconns = concurrency + 256;   /* fds 0-2, epoll, then the sockets */
   conns = calloc(nconns, sizeof *conns);
   latency = malloc(total * sizeof *latency);
   if (!conns || !latency) die("out of memory");
-  ep = epoll_create1(EPOLL_CLOEXEC);
+  ep = epfd = epoll_create1(EPOLL_CLOEXEC);
   if (ep == -1) die("unable to create epoll");
 
   t0 = now_ns();
@@ -155,7 +204,7 @@ int main(int argc, char **argv)
     n = epoll_wait(ep, evs, 256, (int) (left / 1000000) + 1);
     if (n == -1 && errno != EINTR) die("unable to wait");
     for (i = 0; i < n; i++)
-      if (!drain(evs[i].data.fd)) inflight--;
+      if (!drain(evs[i].data.fd, evs[i].events)) inflight--;
   }
   elapsed = now_ns() - t0;
   qsort(latency, completed, sizeof *latency, cmp_ll);

@@ -6,7 +6,8 @@
 # bench/, default $UCSPI_BIN/bench), BENCH_ROUNDS (5), BENCH_CONNS (5000
 # connections a run), BENCH_RSS_CONNS (10000), BENCH_OUT (report file,
 # default bench/RESULTS.md), BENCH_ONLY (comma list of parts: conn, rules,
-# rss; default all).
+# rss, limits; default all), BENCH_LIMIT_CONNS (20000: short connections
+# a run of the limits part), BENCH_HELD (2000: connections held open).
 use strict;
 use warnings;
 use POSIX qw(strftime WNOHANG);
@@ -18,7 +19,9 @@ my $rounds = $ENV{BENCH_ROUNDS} || 5;
 my $conns = $ENV{BENCH_CONNS} || 5000;
 my $rss_conns = $ENV{BENCH_RSS_CONNS} || 10000;
 my $out = $ENV{BENCH_OUT} || 'bench/RESULTS.md';
-my %only = map { $_ => 1 } split /,/, ($ENV{BENCH_ONLY} || 'conn,rules,rss');
+my %only = map { $_ => 1 } split /,/, ($ENV{BENCH_ONLY} || 'conn,rules,rss,limits');
+my $limit_conns = $ENV{BENCH_LIMIT_CONNS} || 20000;
+my $held_n = $ENV{BENCH_HELD} || 2000;
 my $ref = '/usr/bin';
 my $work = "$tools/work";
 my $child = "$tools/okchild";
@@ -282,6 +285,160 @@ sub bench_rss {
   }
 }
 
+# ---- tcpserver's per-client limits ----------------------------------------
+
+use IO::Socket::IP;
+use Socket qw(SOCK_STREAM);
+
+# n connections from src held open to a service that waits for EOF.
+sub hold_open {
+  my ($port, $n, $src) = @_;
+  my @h;
+  for (1 .. $n) {
+    my $c = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $port, Type => SOCK_STREAM,
+      Timeout => 5, $src ? (LocalHost => $src) : ()) or die "bench: unable to hold connection $_: $!\n";
+    push @h, $c;
+  }
+  return \@h;
+}
+
+sub children_of {
+  my ($ppid) = @_;
+  opendir my $d, '/proc' or return 0;
+  my $n = 0;
+  for my $p (grep { /^\d+$/ } readdir $d) {
+    open my $fh, '<', "/proc/$p/stat" or next;
+    my $st = <$fh>;
+    $n++ if defined $st && $st =~ /\) \S (\d+) / && $1 == $ppid;
+  }
+  return $n;
+}
+
+sub wait_children {
+  my ($pid, $n) = @_;
+  for (1 .. 500) { return 1 if children_of($pid) == $n; select undef, undef, undef, 0.02 }
+  return 0;
+}
+
+sub lg {
+  my ($port, @args) = @_;
+  my $line = `timeout @{[$run_seconds + 10]} $tools/loadgen -t $run_seconds @args 127.0.0.1 $port`;
+  my %r = $line =~ /(\w+)=([\d.]+)/g;
+  return \%r;
+}
+
+# The parent's CPU per short connection with `held` connections open.
+sub cpu_with_held {
+  my ($prog, $held) = @_;
+  my ($pid, $port, $fh) = start_server($prog, '-1', '-q', '-H', '-R', '-l', 'x', '-c', $held + 100, '-b', '1024',
+                                       '127.0.0.1', '0', "$tools/holdchild");
+  my $h = hold_open($port, $held);
+  wait_children($pid, $held);
+  my $c0 = cpu_seconds($pid);
+  my $r = lg($port, '-h', '-c', '16', '-n', $limit_conns, '-e', '3');
+  my $c1 = cpu_seconds($pid);
+  close $_ for @$h;
+  stop_server($pid, $fh);
+  return { us => ($c1 - $c0) * 1e6 / ($r->{completed} || 1), cps => $r->{cps}, failed => ($r->{failed} // 0) + ($r->{unfinished} // 0) };
+}
+
+# The parent's CPU per refused connection (-C 1, the client at its limit).
+sub cpu_refused {
+  my ($pid, $port, $fh) = start_server("$ours/tcpserver", '-1', '-q', '-H', '-R', '-l', 'x', '-C', '1', '-c', '400', '-b', '1024',
+                                       '127.0.0.1', '0', "$tools/holdchild");
+  my $h = hold_open($port, 1, '127.0.0.2');
+  wait_children($pid, 1);
+  my $c0 = cpu_seconds($pid);
+  my $r = lg($port, '-s', '127.0.0.2', '-c', '200', '-n', $limit_conns);
+  my $c1 = cpu_seconds($pid);
+  my $kids = children_of($pid);
+  close $_ for @$h;
+  stop_server($pid, $fh);
+  return { us => ($c1 - $c0) * 1e6 / ($r->{completed} || 1), cps => $r->{cps}, kids => $kids, refused => $r->{completed} };
+}
+
+# A served client's rate, alone and while another address floods.
+sub served_rate {
+  my ($flood) = @_;
+  # -C 8, so that the served client's ended children not reaped yet (it
+  # reconnects within microseconds) do not refuse it.
+  my ($pid, $port, $fh) = start_server("$ours/tcpserver", '-1', '-q', '-H', '-R', '-l', 'x', '-C', '8', '-c', '400', '-b', '1024',
+                                       '127.0.0.1', '0', "$tools/holdchild");
+  my $h = hold_open($port, 8, '127.0.0.2');
+  wait_children($pid, 8);
+  my $fpid;
+  if ($flood) {
+    $fpid = fork // die "bench: fork: $!\n";
+    if (!$fpid) {
+      open STDOUT, '>', '/dev/null';
+      { exec { "$tools/loadgen" } "$tools/loadgen", '-s', '127.0.0.2', '-c', '200', '-n', '10000000', '-t', $run_seconds, '127.0.0.1', $port }
+      POSIX::_exit(127);
+    }
+    select undef, undef, undef, 0.3;
+  }
+  my $c0 = cpu_seconds($pid);
+  my $r = lg($port, '-h', '-s', '127.0.0.3', '-c', '1', '-n', int($limit_conns / 10), '-e', '3');
+  my $c1 = cpu_seconds($pid);
+  if ($fpid) { kill 'TERM', $fpid; waitpid($fpid, 0) }
+  close $_ for @$h;
+  stop_server($pid, $fh);
+  return { cps => $r->{cps}, failed => ($r->{failed} // 0) + ($r->{unfinished} // 0), p99 => $r->{p99_us}, max => $r->{max_us},
+           cpu => $c1 - $c0 };
+}
+
+sub bench_limits {
+  my (%res, @order);
+  for my $round (1 .. $rounds) {
+    for my $cfg (['ours', "$ours/tcpserver"], ['reference', "$ref/tcpserver"]) {
+      next unless have($cfg->[1]);
+      for my $held (10, $held_n) {
+        my $r = cpu_with_held($cfg->[1], $held);
+        printf "# limits round %d %s held=%d us/conn=%.1f cps=%.0f failed=%d\n", $round, $cfg->[0], $held, $r->{us}, $r->{cps} // 0, $r->{failed};
+        push @{ $res{"$cfg->[0] $held"} }, $r;
+      }
+    }
+    my $r = cpu_refused();
+    printf "# limits round %d refused us=%.1f children=%d refused=%d\n", $round, $r->{us}, $r->{kids}, $r->{refused} // 0;
+    push @{ $res{refused} }, $r;
+    for my $flood (0, 1) {
+      my $f = served_rate($flood);
+      printf "# limits round %d served flood=%d cps=%.0f failed=%d p99_us=%d max_us=%d\n", $round, $flood, $f->{cps} // 0, $f->{failed}, $f->{p99} // 0, $f->{max} // 0;
+      push @{ $res{"served $flood"} }, $f;
+    }
+  }
+  my $m = sub { my ($k, $f) = @_; median(map { $_->{$f} } @{ $res{$k} || [] }) };
+  say_('');
+  say_("### tcpserver parent CPU per connection with connections held open (`-q -H -R -l x -c HELD+100`, service `bench/holdchild`, $limit_conns short connections at concurrency 16, `loadgen -h`)");
+  say_('');
+  say_("| server | us/conn, 10 held | us/conn, $held_n held | ratio $held_n/10 | conn/s, $held_n held | failed |");
+  say_('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for my $name ('ours', 'reference') {
+    next unless $res{"$name 10"};
+    my ($a, $b) = ($m->("$name 10", 'us'), $m->("$name $held_n", 'us'));
+    my $failed = 0;
+    $failed += $_->{failed} for @{ $res{"$name 10"} }, @{ $res{"$name $held_n"} };
+    say_(sprintf '| %s | %.1f | %.1f | %s | %s | %d |', $name, $a, $b, ratio($b, $a), fmt($m->("$name $held_n", 'cps')), $failed);
+  }
+  say_('');
+  say_("### tcpserver -C 1: a client at its limit ($limit_conns refused connections at concurrency 200)");
+  say_('');
+  say_('| parent CPU us per refused connection (median) | refusals/s | children during the flood (1 held) |');
+  say_('| ---: | ---: | ---: |');
+  say_(sprintf '| %.1f | %s | %s |', $m->('refused', 'us'), fmt($m->('refused', 'cps')), join(',', map { $_->{kids} } @{ $res{refused} }));
+  say_('');
+  say_('### A served client (127.0.0.3, `-C 8`, one connection at a time) while 127.0.0.2, at its limit, floods refused connections (concurrency 200)');
+  say_('');
+  say_('| flood | served conn/s (median) | vs without | p99 ms | max ms | refused or failed |');
+  say_('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for my $flood (0, 1) {
+    my $failed = 0;
+    $failed += $_->{failed} for @{ $res{"served $flood"} };
+    say_(sprintf '| %s | %s | %s | %.2f | %.2f | %d |', $flood ? 'yes' : 'no', fmt($m->("served $flood", 'cps')),
+      ratio($m->("served $flood", 'cps'), $m->('served 0', 'cps')), ($m->("served $flood", 'p99') // 0) / 1000,
+      ($m->("served $flood", 'max') // 0) / 1000, $failed);
+  }
+}
+
 # ---- main ------------------------------------------------------------------
 
 my $date = strftime('%Y-%m-%d %H:%M', localtime);
@@ -307,6 +464,7 @@ if ($only{conn}) {
   bench_connections($cdb);
 }
 bench_rss() if $only{rss};
+bench_limits() if $only{limits};
 # A hand-written reading of the figures, from a line "## Reading" on, is
 # kept across runs (to be checked against the new figures).
 my $reading = '';
