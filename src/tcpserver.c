@@ -400,6 +400,18 @@ static void print_port(unsigned port)
    other's end. */
 #define PENDING_MAX 1024
 
+/* A connection at a concurrency limit is looked at again this much
+   later before it is refused: the program that made it the client's
+   last one too many may be ending (its socket closed, the client
+   already connecting again) while the server cannot reap it yet. */
+#define SECOND_LOOK_MS 20
+#define SECOND_LOOK_MAX 1024
+struct second_look {
+  int fd;
+  struct sockaddr_storage peer;
+  long long when;
+};
+
 struct server {
   struct options opt;
   int listen_fd;
@@ -415,7 +427,8 @@ struct server {
      child ended, so reaping never walks every child: waitpid(-1) costs
      the kernel a walk of all children each time, which made a server
      with thousands of connections slow for all of them. */
-  int epfd;                      /* the listening socket, the pidfds */
+  int epfd;                      /* the listening socket, child_epfd, headers */
+  int child_epfd;                /* the pidfds, to be reaped on their own */
   int accepting;                 /* the listening socket is in epfd */
   size_t unwatched;              /* children without a pidfd */
   size_t pidfds, pidfd_budget;   /* descriptors the pidfds may take */
@@ -428,6 +441,9 @@ struct server {
      arrived: read as it comes, never waited for, in order of arrival
      (which is the order of their deadlines). */
   struct proxywait pending;
+  /* Connections at a limit, to be looked at again (oldest first). */
+  struct second_look *looks;     /* SECOND_LOOK_MAX, with the counts */
+  size_t looks_first, nlooks;
   int draining;                  /* -G: SIGTERM came, no more accepting */
   int drain_stage;               /* 0 waiting, 1 TERM sent, 2 KILL sent */
   long long drain_next;          /* when the next stage starts (ms) */
@@ -455,6 +471,9 @@ static void tables_init(struct server *srv)
       siphash_key_random(&seed) < 0)
     msg_fatal_sys("unable to set up the client tables");
   proxywait_init(&srv->pending, srv->opt.rules ? PENDING_MAX : 0);
+  if (srv->clients.counts &&
+      !(srv->looks = calloc(SECOND_LOOK_MAX, sizeof *srv->looks)))
+    msg_fatal_sys("out of memory");
   if (srv->opt.rate_milli || srv->opt.rules) {
     size_t buckets = 8 * srv->children_cap;
     if (buckets < RATE_BUCKETS_MIN) buckets = RATE_BUCKETS_MIN;
@@ -498,7 +517,7 @@ static int watch_child(struct server *srv, pid_t pid)
   int fd = pidfd_open(pid, 0);
   if (fd < 0) return -1;
   struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t) pid };
-  if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+  if (epoll_ctl(srv->child_epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
     close(fd);
     return -1;
   }
@@ -522,7 +541,7 @@ static int child_forget(struct server *srv, pid_t pid)
   struct child_entry gone;
   if (clientcount_remove(&srv->clients, pid, &gone) < 0) return -1;
   if (gone.pidfd >= 0) {
-    close(gone.pidfd);   /* also takes it out of epfd */
+    close(gone.pidfd);   /* also takes it out of child_epfd */
     srv->pidfds--;
   } else {
     srv->unwatched--;
@@ -554,6 +573,20 @@ static void reap_any(struct server *srv)
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) child_ended(srv, pid, status);
 }
 
+/* Every child that has ended by now, so that the counts are as fresh as
+   they can be (a client that reconnects as soon as its program ended
+   must not find itself still counted). */
+static void reap_ready(struct server *srv)
+{
+  struct epoll_event ev[64];
+  int n;
+  do {
+    n = epoll_wait(srv->child_epfd, ev, 64, 0);
+    for (int i = 0; i < n; i++) reap_one(srv, (pid_t) ev[i].data.u64);
+  } while (n == 64);
+  if (srv->unwatched) reap_any(srv);
+}
+
 /* ---- descriptors and signals ---- */
 
 /* Descriptors 0, 1 and 2 open (on /dev/null when they were closed), so
@@ -580,7 +613,7 @@ static void standard_fds_open(void)
    the hard one when -c needs it, and restored for the program. */
 static void descriptor_budget(struct server *srv)
 {
-  size_t pending = srv->pending.cap;
+  size_t pending = srv->pending.cap + (srv->looks ? SECOND_LOOK_MAX : 0);
   if (getrlimit(RLIMIT_NOFILE, &srv->nofile) < 0) return;
   rlim_t want = (rlim_t) srv->children_cap + pending + FDS_RESERVED + 16;
   rlim_t soft = srv->nofile.rlim_cur;
@@ -640,15 +673,22 @@ static void signals_init(struct server *srv)
    header (its slot), else a child's pidfd (its pid). */
 #define LISTEN_TAG UINT64_MAX
 #define PENDING_TAG (1ull << 62)
+#define CHILDREN_TAG (1ull << 61)
 
 static int pending_wait_ms(const struct server *srv, int ms);
+static int looks_wait_ms(const struct server *srv, int ms);
+static void looks_due(struct server *srv);
 static void pending_readable(struct server *srv, size_t slot);
 static void pending_expire(struct server *srv);
 
 static void events_init(struct server *srv)
 {
+  struct epoll_event ev = { .events = EPOLLIN, .data.u64 = CHILDREN_TAG };
   srv->epfd = epoll_create1(EPOLL_CLOEXEC);
-  if (srv->epfd < 0) msg_fatal_sys("unable to create epoll instance");
+  srv->child_epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (srv->epfd < 0 || srv->child_epfd < 0 ||
+      epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->child_epfd, &ev) < 0)
+    msg_fatal_sys("unable to create epoll instance");
 }
 
 /* The listening socket is watched only while a child may be started, as
@@ -712,14 +752,17 @@ static void wait_for(struct server *srv, int ms, int listen)
   const sigset_t *mask = srv->unwatched ? &srv->waiting_mask
                                         : &srv->watched_mask;
   if (srv->pending.n) ms = pending_wait_ms(srv, ms);
+  if (srv->nlooks) ms = looks_wait_ms(srv, ms);
   int n = epoll_pwait(srv->epfd, ev, 64, ms, mask);
   for (int i = 0; i < n; i++) {
     uint64_t tag = ev[i].data.u64;
     if (tag == LISTEN_TAG) continue;
-    if (tag & PENDING_TAG) pending_readable(srv, (size_t) (tag & ~PENDING_TAG));
+    if (tag == CHILDREN_TAG) reap_ready(srv);
+    else if (tag & PENDING_TAG) pending_readable(srv, (size_t) (tag & ~PENDING_TAG));
     else reap_one(srv, (pid_t) tag);
   }
   if (srv->pending.n) pending_expire(srv);
+  if (srv->nlooks) looks_due(srv);
   if (got_child) {
     got_child = 0;
     reap_any(srv);
@@ -791,6 +834,7 @@ struct conn {
   unsigned long limit_count, limit_max;
   const char *limit_msg;
   size_t limit_msglen;
+  int second_look;               /* looked at again after a limit */
   /* Behind a proxy: its address (and ours as it reached us), the header. */
   int proxied;
   struct ip_addr proxy_ip, proxy_local;
@@ -857,10 +901,23 @@ static const char *option_message(const char *msg, size_t *len)
 
 /* -C, from the parent's own counts: 1 if refused.  The counts are those
    of the live children; this connection is not among them yet. */
-static int over_client_limit(const struct server *srv, struct conn *c)
+/* Live connections under key; at the limit, the parent first reaps what
+   has ended.  (A forked child has only its copy.) */
+static unsigned long fresh_count(struct server *srv, const struct clientkey *key,
+                                 unsigned long limit, int in_parent)
+{
+  unsigned long n = clientcount_get(&srv->clients, key);
+  if (n >= limit && in_parent) {
+    reap_ready(srv);
+    n = clientcount_get(&srv->clients, key);
+  }
+  return n;
+}
+
+static int over_client_limit(struct server *srv, struct conn *c)
 {
   if (!srv->opt.client_limit || !c->nkeys) return 0;
-  unsigned long n = clientcount_get(&srv->clients, &c->keys[0]);
+  unsigned long n = fresh_count(srv, &c->keys[0], srv->opt.client_limit, 1);
   if (n < srv->opt.client_limit) return 0;
   size_t len;
   const char *msg = option_message(srv->opt.client_msg, &len);
@@ -894,18 +951,23 @@ static int over_rule_limits(struct server *srv, struct conn *c, int in_parent)
 {
   const struct connlimits *r = &c->rule;
   if (!c->rule_found || !connlimits_concurrent(r) || c->nkeys < 2) return 0;
-  unsigned long n = clientcount_get(&srv->clients, &c->keys[0]);
+  unsigned long n = r->maxconnip ?
+      fresh_count(srv, &c->keys[0], r->maxconnip, in_parent) : 0;
   if (r->maxconnip && n >= r->maxconnip) {
     set_limit(c, "MAXCONNIP", n, r->maxconnip, r->diemsg, r->diemsglen);
     return 1;
   }
-  n = clientcount_get(&srv->clients, &c->keys[1]);
+  n = r->maxconnc ? fresh_count(srv, &c->keys[1], r->maxconnc, in_parent) : 0;
   if (r->maxconnc && n >= r->maxconnc) {
     set_limit(c, "MAXCONNC", n, r->maxconnc, r->diemsg, r->diemsglen);
     return 1;
   }
   if (r->maxconnnet && c->rule_has_net) {
     n = clientcount_net(&srv->clients, &c->rule_net, in_parent);
+    if (n >= r->maxconnnet && in_parent) {
+      reap_ready(srv);
+      n = clientcount_net(&srv->clients, &c->rule_net, in_parent);
+    }
     if (n >= r->maxconnnet) {
       set_limit(c, "MAXCONNNET", n, r->maxconnnet, r->diemsg, r->diemsglen);
       return 1;
@@ -1267,18 +1329,25 @@ static void refuse_here(const struct options *opt, struct conn *c)
 
 /* From the accepted connection to its child: the limits the parent
    decides, the rule (fast path: all of it), the child. */
-static void admit(struct server *srv, struct conn *c)
+static int look_again_later(struct server *srv, const struct conn *c);
+
+/* Returns 1 when it kept the connection for a second look, else the
+   caller closes it. */
+static int admit(struct server *srv, struct conn *c)
 {
   if (over_client_limit(srv, c)) {
+    if (look_again_later(srv, c)) return 1;
     refuse_here(&srv->opt, c);
-    return;
+    return 0;
   }
   if (srv->fast_path) prepare(srv, c);
   else over_rate(srv, c);
   if (c->outcome == OUT_LIMIT) {
+    if (strcmp(c->limit_what, "rate") && look_again_later(srv, c)) return 1;
     refuse_here(&srv->opt, c);
-    return;
+    return 0;
   }
+  if (!srv->fast_path && c->nkeys) reap_ready(srv);   /* the child's copy */
   print_status(&srv->opt, live_children(srv) + 1);
   pid_t pid = srv->fast_path ? spawn_fast(srv, c) : spawn_slow(srv, c);
   if (pid < 0) {
@@ -1286,8 +1355,11 @@ static void admit(struct server *srv, struct conn *c)
       msg_warn("dropping connection, unable to fork: ", errtext(errno));
     print_status(&srv->opt, live_children(srv));
   } else {
+    /* Again: a rule may have made its network's length counted since. */
+    c->nkeys = clientcount_keys(&srv->clients, &c->remote, c->keys);
     child_add(srv, pid, &c->remote, c->keys, c->nkeys);
   }
+  return 0;
 }
 
 /* ---- PROXY headers (rules' PROXYPROTOCOL) ---- */
@@ -1396,14 +1468,14 @@ static void admit_proxied(struct server *srv, int fd, const struct ip_addr *peer
   c.local_known = 1;
   c.nkeys = clientcount_keys(&srv->clients, &c.remote, c.keys);
   address_rule(srv, &c);
-  admit(srv, &c);
-  close(fd);
+  if (!admit(srv, &c)) close(fd);
 }
 
-static void handle(struct server *srv, int fd,
-                   const struct sockaddr_storage *peer)
+/* A new connection (second: its second look after a limit). */
+static void serve_connection(struct server *srv, int fd,
+                             const struct sockaddr_storage *peer, int second)
 {
-  struct conn c = { .fd = fd };
+  struct conn c = { .fd = fd, .second_look = second };
   ip_from_sockaddr((const struct sockaddr *) peer, &c.remote, &c.remoteport);
   c.local_known = !ip_is_any(&srv->bound_ip);
   if (c.local_known) {
@@ -1423,8 +1495,56 @@ static void handle(struct server *srv, int fd,
     }
   }
   c.nkeys = clientcount_keys(&srv->clients, &c.remote, c.keys);
-  admit(srv, &c);
-  close(fd);
+  if (!admit(srv, &c)) close(fd);
+}
+
+static void handle(struct server *srv, int fd,
+                   const struct sockaddr_storage *peer)
+{
+  serve_connection(srv, fd, peer, 0);
+}
+
+/* ---- second looks ---- */
+
+static struct second_look *look_at(struct server *srv, size_t k)
+{
+  return &srv->looks[(srv->looks_first + k) % SECOND_LOOK_MAX];
+}
+
+static void look_now(struct server *srv)
+{
+  struct second_look l = *look_at(srv, 0);
+  srv->looks_first = (srv->looks_first + 1) % SECOND_LOOK_MAX;
+  srv->nlooks--;
+  serve_connection(srv, l.fd, &l.peer, 1);
+}
+
+/* 1 if the connection waits for its second look (its first only, not
+   through a proxy, and while there is room: else the oldest waiting
+   one has its look at once). */
+static int look_again_later(struct server *srv, const struct conn *c)
+{
+  if (c->second_look || c->proxied || !srv->looks) return 0;
+  if (srv->nlooks == SECOND_LOOK_MAX) look_now(srv);
+  struct second_look *l = look_at(srv, srv->nlooks);
+  l->fd = c->fd;
+  l->when = clock_ms() + SECOND_LOOK_MS;
+  ip_to_sockaddr(&c->remote, c->remoteport, &l->peer);
+  srv->nlooks++;
+  return 1;
+}
+
+static int looks_wait_ms(const struct server *srv, int ms)
+{
+  long long left = srv->looks[srv->looks_first].when - clock_ms();
+  if (left < 0) left = 0;
+  return ms < 0 || left < ms ? (int) left : ms;
+}
+
+static void looks_due(struct server *srv)
+{
+  long long now = clock_ms();
+  while (srv->nlooks && look_at(srv, 0)->when <= now) look_now(srv);
 }
 
 /* Accept errors that belong to one connection (it is gone, or the network

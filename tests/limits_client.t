@@ -122,10 +122,7 @@ for my $path (['fast', qw(-HRl x)], ['slow', '-R']) {
   for (1 .. 50) { my ($g) = refusal('127.0.0.1', $s->{port}); $got{$g}++ }
   my $busy = $got{"busy\r\n"} // 0;
   is(($got{"hi\n"} // 0) + $busy, 50, '-C 1, 50 connections one after the other: each served or refused, none lost');
-  TODO: {
-    local $TODO = 'the previous child, ended but not yet reaped, still counts';
-    is($busy, 0, '-C 1, one connection after the other: none refused');
-  }
+  is($busy, 0, '-C 1, one connection after the other: none refused');
   stop_server($s);
 }
 

@@ -75,10 +75,7 @@ ok($n >= 10, "the served client connected during the floods ($n times)");
 my $other = grep { $_ ne 'busy\\x0d\\x0a' } @bad;
 is($other, 0, 'the served client: every connection answered ("ok", or "busy" for a previous child not yet reaped)') or diag("it got: @bad");
 ok($okn >= 0.5 * $n, "the served client: most served ($okn of $n)");
-TODO: {
-  local $TODO = 'a client that reconnects at once after EOF may be refused: its previous child, ended, is not reaped yet';
-  is($okn, $n, 'the served client lost nothing (each connection got its "ok")') or diag("it got: @bad");
-}
+is($okn, $n, 'the served client lost nothing (each connection got its "ok")') or diag("it got: @bad");
 ok(defined $max && $max < 5, 'each of its connections completed within 5 s');
 
 close $_ for @held;

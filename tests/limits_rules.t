@@ -128,11 +128,8 @@ SKIP: {
   my $eof;
   my $got = read_to_eof($c, 1.5, \$eof);
   close $c;
-  TODO: {
-    local $TODO = 'the connection that makes tcpserver track a network length is not counted under that network';
-    is(show($got), '', 'MAXCONNNET=2 (first use): the third, 127.0.0.3, refused');
-    ok($eof, 'MAXCONNNET=2 (first use): EOF for it');
-  }
+  is(show($got), '', 'MAXCONNNET=2 (first use): the third, 127.0.0.3, refused');
+  ok($eof, 'MAXCONNNET=2 (first use): EOF for it');
   done_with($s, $a, $b);
 }
 {
