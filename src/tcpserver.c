@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/pidfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -47,6 +46,7 @@
 #include "proxy.h"
 #include "proxywait.h"
 #include "ratelimit.h"
+#include "reaper.h"
 #include "resolve.h"
 #include "rules.h"
 #include "clock.h"
@@ -423,15 +423,14 @@ struct server {
   struct clientcount clients;    /* the children, counted (-C or -x) */
   size_t children_cap;
   struct ratelimit *rates;       /* the token buckets of -F, MAXCONNRATE */
-  /* Each child's pidfd (when it has one) tells the parent that this
-     child ended, so reaping never walks every child: waitpid(-1) costs
-     the kernel a walk of all children each time, which made a server
-     with thousands of connections slow for all of them. */
-  int epfd;                      /* the listening socket, child_epfd, headers */
-  int child_epfd;                /* the pidfds, to be reaped on their own */
+  /* The reaper says which child ended, so reaping never walks every
+     child: waitpid(-1) costs the kernel a walk of all children each
+     time, which made a server with thousands of connections slow for
+     all of them. */
+  struct reaper reaper;
+  int epfd;                      /* the listening socket, reaper, headers */
   int accepting;                 /* the listening socket is in epfd */
-  size_t unwatched;              /* children without a pidfd */
-  size_t pidfds, pidfd_budget;   /* descriptors the pidfds may take */
+  size_t unwatched;              /* children the reaper does not watch */
   struct rlimit nofile;          /* as found, restored for the program */
   int nofile_raised;
   sigset_t startup_mask;         /* restored in the children */
@@ -508,21 +507,31 @@ static void print_end(const struct options *opt, pid_t pid, int status)
   logline_write(&l, 2);
 }
 
-/* The pidfd of a new child, registered with epoll; -1 when the
-   descriptors it may take are used up (the child is then reaped through
-   SIGCHLD, as in 0.88). */
+/* Children the reaper could not be given, or could not watch: reaped
+   through SIGCHLD, as in 0.88. */
+static void mark_unwatched(struct server *srv, pid_t pid)
+{
+  struct child_entry *ch = children_find(srv->clients.children, pid);
+  if (ch && ch->pidfd > 0) {
+    ch->pidfd = -1;
+    srv->unwatched++;
+  }
+}
+
+static void flush_watches(struct server *srv)
+{
+  pid_t failed[REAPER_BATCH];
+  size_t n = reaper_flush(&srv->reaper, failed);
+  for (size_t i = 0; i < n; i++) mark_unwatched(srv, failed[i]);
+}
+
+/* 1 when the reaper is to watch pid (the field pidfd says so). */
 static int watch_child(struct server *srv, pid_t pid)
 {
-  if (srv->pidfds >= srv->pidfd_budget) return -1;
-  int fd = pidfd_open(pid, 0);
-  if (fd < 0) return -1;
-  struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t) pid };
-  if (epoll_ctl(srv->child_epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-    close(fd);
-    return -1;
-  }
-  srv->pidfds++;
-  return fd;
+  if (srv->reaper.fd < 0) return 0;
+  if (srv->reaper.nbatch == REAPER_BATCH) flush_watches(srv);
+  reaper_watch(&srv->reaper, pid);
+  return 1;
 }
 
 /* A new child, counted under the keys of its connection. */
@@ -531,21 +540,16 @@ static void child_add(struct server *srv, pid_t pid, const struct ip_addr *ip,
 {
   struct child_entry *ch = clientcount_add(&srv->clients, pid, ip, keys, nkeys);
   if (!ch) return;
-  ch->pidfd = watch_child(srv, pid);
+  ch->pidfd = watch_child(srv, pid) ? 1 : -1;   /* 1: the reaper's */
   if (ch->pidfd < 0) srv->unwatched++;
 }
 
-/* Forget pid: its pidfd, and its counts (those of ITS client). */
+/* Forget pid, and its counts (those of ITS client). */
 static int child_forget(struct server *srv, pid_t pid)
 {
   struct child_entry gone;
   if (clientcount_remove(&srv->clients, pid, &gone) < 0) return -1;
-  if (gone.pidfd >= 0) {
-    close(gone.pidfd);   /* also takes it out of child_epfd */
-    srv->pidfds--;
-  } else {
-    srv->unwatched--;
-  }
+  if (gone.pidfd < 0) srv->unwatched--;
   return 0;
 }
 
@@ -556,7 +560,7 @@ static void child_ended(struct server *srv, pid_t pid, int status)
   print_status(&srv->opt, live_children(srv));
 }
 
-/* One child whose pidfd became readable. */
+/* One child the reaper saw end. */
 static void reap_one(struct server *srv, pid_t pid)
 {
   int status;
@@ -573,17 +577,32 @@ static void reap_any(struct server *srv)
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) child_ended(srv, pid, status);
 }
 
+/* Without the reaper every child is reaped the old way. */
+static void reaper_gone(struct server *srv)
+{
+  for (size_t i = 0; i < live_children(srv); i++) {
+    struct child_entry *ch = children_at(srv->clients.children, i);
+    if (ch->pidfd > 0) {
+      ch->pidfd = -1;
+      srv->unwatched++;
+    }
+  }
+}
+
 /* Every child that has ended by now, so that the counts are as fresh as
    they can be (a client that reconnects as soon as its program ended
    must not find itself still counted). */
 static void reap_ready(struct server *srv)
 {
-  struct epoll_event ev[64];
-  int n;
-  do {
-    n = epoll_wait(srv->child_epfd, ev, 64, 0);
-    for (int i = 0; i < n; i++) reap_one(srv, (pid_t) ev[i].data.u64);
-  } while (n == 64);
+  pid_t news[REAPER_BATCH];
+  long n;
+  flush_watches(srv);
+  while ((n = reaper_news(&srv->reaper, news, REAPER_BATCH)) > 0)
+    for (long i = 0; i < n; i++) {
+      if (news[i] > 0) reap_one(srv, news[i]);
+      else mark_unwatched(srv, -news[i]);
+    }
+  if (n < 0) reaper_gone(srv);
   if (srv->unwatched) reap_any(srv);
 }
 
@@ -605,30 +624,19 @@ static void standard_fds_open(void)
   }
 }
 
-/* Descriptors kept free for the listening socket's new connections and
-   the server's own files; the pidfds may take the rest. */
-#define FDS_RESERVED 64
-
-/* Room for a pidfd per child: the soft descriptor limit is raised toward
-   the hard one when -c needs it, and restored for the program. */
+/* Room in the reaper's own descriptor table for a pidfd per child: the
+   soft descriptor limit is raised toward the hard one when -c needs it,
+   and restored for the program. */
 static void descriptor_budget(struct server *srv)
 {
-  size_t pending = srv->pending.cap + (srv->looks ? SECOND_LOOK_MAX : 0);
   if (getrlimit(RLIMIT_NOFILE, &srv->nofile) < 0) return;
-  rlim_t want = (rlim_t) srv->children_cap + pending + FDS_RESERVED + 16;
+  rlim_t want = (rlim_t) srv->children_cap + 64;
   rlim_t soft = srv->nofile.rlim_cur;
-  if (soft != RLIM_INFINITY && soft < want && srv->nofile.rlim_max > soft) {
-    struct rlimit raised = srv->nofile;
-    raised.rlim_cur = srv->nofile.rlim_max == RLIM_INFINITY ||
-                      srv->nofile.rlim_max > want ? want : srv->nofile.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
-      soft = raised.rlim_cur;
-      srv->nofile_raised = 1;
-    }
-  }
-  if (soft == RLIM_INFINITY || soft > (rlim_t) SIZE_MAX) soft = (rlim_t) SIZE_MAX;
-  size_t reserved = FDS_RESERVED + pending;
-  srv->pidfd_budget = soft > reserved ? (size_t) soft - reserved : 0;
+  if (soft == RLIM_INFINITY || soft >= want || srv->nofile.rlim_max <= soft) return;
+  struct rlimit raised = srv->nofile;
+  raised.rlim_cur = srv->nofile.rlim_max == RLIM_INFINITY ||
+                    srv->nofile.rlim_max > want ? want : srv->nofile.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &raised) == 0) srv->nofile_raised = 1;
 }
 
 static volatile sig_atomic_t got_child, got_term;
@@ -683,12 +691,21 @@ static void pending_expire(struct server *srv);
 
 static void events_init(struct server *srv)
 {
-  struct epoll_event ev = { .events = EPOLLIN, .data.u64 = CHILDREN_TAG };
   srv->epfd = epoll_create1(EPOLL_CLOEXEC);
-  srv->child_epfd = epoll_create1(EPOLL_CLOEXEC);
-  if (srv->epfd < 0 || srv->child_epfd < 0 ||
-      epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->child_epfd, &ev) < 0)
-    msg_fatal_sys("unable to create epoll instance");
+  if (srv->epfd < 0) msg_fatal_sys("unable to create epoll instance");
+  srv->reaper.fd = -1;
+}
+
+/* The reaper, once the server's descriptors are what they will stay;
+   without one, children are reaped the old way. */
+static void reaper_init(struct server *srv)
+{
+  struct epoll_event ev = { .events = EPOLLIN, .data.u64 = CHILDREN_TAG };
+  if (reaper_start(&srv->reaper) == 0 &&
+      epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->reaper.fd, &ev) < 0) {
+    close(srv->reaper.fd);
+    srv->reaper.fd = -1;
+  }
 }
 
 /* The listening socket is watched only while a child may be started, as
@@ -751,6 +768,7 @@ static void wait_for(struct server *srv, int ms, int listen)
   watch_listener(srv, listen && live_children(srv) < srv->opt.limit);
   const sigset_t *mask = srv->unwatched ? &srv->waiting_mask
                                         : &srv->watched_mask;
+  flush_watches(srv);
   if (srv->pending.n) ms = pending_wait_ms(srv, ms);
   if (srv->nlooks) ms = looks_wait_ms(srv, ms);
   int n = epoll_pwait(srv->epfd, ev, 64, ms, mask);
@@ -1631,6 +1649,7 @@ int main(int argc, char **argv)
   notify_ready(&srv.opt, notify_socket);
   close(0);
   close(1);
+  reaper_init(&srv);
   print_status(&srv.opt, 0);
   serve(&srv);
 }
