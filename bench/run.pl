@@ -528,7 +528,7 @@ my %part_heading = (
 # with the date of the run that wrote them.
 my $reading = '';
 my @kept;
-my $earlier = 'an earlier run';
+my $earlier = "from the previous report";
 if (open my $old, '<', $out) {
   local $/;
   my $text = <$old>;
@@ -537,7 +537,7 @@ if (open my $old, '<', $out) {
   if (@sections && $sections[0] !~ /^### /) {
     my $head = shift @sections;
     if ($head =~ /^Kept sections: (.*)$/m) { $earlier = $1 }
-    elsif ($head =~ /^Run by `make bench` on ([^,]+), [^;]*/m) { $earlier = "the run of $1" }
+    elsif ($head =~ /^Run by `make bench` on ([^,]+), [^;]*/m) { $earlier = "from the previous report (headed: the run of $1)" }
   }
   for my $section (@sections) {
     my ($part) = grep { $section =~ $part_heading{$_} } keys %part_heading;
