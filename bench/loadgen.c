@@ -1,14 +1,16 @@
 /* loadgen: keep N connections in flight against a TCP server on the
    loopback, read each to EOF, report throughput and latency.
    usage: loadgen [-c concurrency] [-n total] [-t seconds] [-e bytes]
-                  [-s source [-a addresses]] [-w | -h] ip port
+                  [-s source [-a addresses]] [-w | -h] [-p 1|2] ip port
    -s binds each socket to the source address (e.g. 127.0.0.2 on lo);
    with -a N the IPv4 source cycles through N consecutive addresses from
    it (a client of many addresses).  -w: a client that never reads: it
    waits for the server's end of the connection (FIN or reset) and closes
    with the data unread; such a connection counts as completed.  -h:
    once connected, shut the sending side down (a service that reads to
-   EOF sees it at once).
+   EOF sees it at once).  -p 1 or -p 2: act as a balancer, starting each
+   connection with a PROXY header (v1 or v2) for the fixed client
+   192.0.2.1:40000 -> 192.0.2.2:80, written once connected.
    Prints one line: completed=.. failed=.. unfinished=.. seconds=.. cps=..
    p50_us=.. p99_us=.. max_us=..  Bounded in count (-n) and time (-t). */
 #include <arpa/inet.h>
@@ -24,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-struct conn { long long start_ns; size_t got; int fd; };
+struct conn { long long start_ns; size_t got; int fd; int header_due; };
 
 static struct sockaddr_storage target, source;
 static socklen_t targetlen, sourcelen;
@@ -37,6 +39,17 @@ static long long *latency;   /* ns, one per completed connection */
 static struct conn *conns;   /* indexed by fd */
 static int nconns;
 static int epfd;
+
+/* The PROXY header of -p, the same for every connection. */
+static const char proxy_v1[] = "PROXY TCP4 192.0.2.1 192.0.2.2 40000 80\r\n";
+static const unsigned char proxy_v2[28] = {
+  '\r', '\n', '\r', '\n', 0, '\r', '\n', 'Q', 'U', 'I', 'T', '\n',
+  0x21, 0x11, 0, 12,          /* v2 PROXY, TCP over IPv4, 12 bytes follow */
+  192, 0, 2, 1, 192, 0, 2, 2, /* source, destination */
+  40000 >> 8, 40000 & 0xff, 0, 80
+};
+static const void *header;
+static size_t headerlen;
 
 static long long now_ns(void)
 {
@@ -53,7 +66,7 @@ static void die(const char *what)
 
 static void usage(void)
 {
-  fputs("loadgen: usage: loadgen [-c concurrency] [-n total] [-t seconds] [-e bytes] [-s source [-a addresses]] [-w | -h] ip port\n", stderr);
+  fputs("loadgen: usage: loadgen [-c concurrency] [-n total] [-t seconds] [-e bytes] [-s source [-a addresses]] [-w | -h] [-p 1|2] ip port\n", stderr);
   exit(100);
 }
 
@@ -98,10 +111,12 @@ static void start_one(int ep)
   conns[fd].start_ns = now_ns();
   conns[fd].got = 0;
   conns[fd].fd = fd;
+  conns[fd].header_due = header != NULL;
   started++;
   /* EPOLLIN also reports a refused or reset connect (EPOLLERR/EPOLLHUP). */
   ev.events = never_read ? EPOLLRDHUP : EPOLLIN | EPOLLRDHUP;
-  if (half_close) ev.events |= EPOLLOUT;   /* connected: then shut down */
+  /* connected: then the header, the shutdown */
+  if (half_close || header) ev.events |= EPOLLOUT;
   ev.data.fd = fd;
   if (connect(fd, (struct sockaddr *) &target, targetlen) == -1 && errno != EINPROGRESS) {
     close(fd);
@@ -111,13 +126,25 @@ static void start_one(int ep)
   if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == -1) die("unable to add to epoll");
 }
 
+/* Write the PROXY header on an established connection.  0 when it
+   cannot be written (the connection failed). */
+static int send_header(int fd)
+{
+  conns[fd].header_due = 0;
+  return write(fd, header, headerlen) == (ssize_t) headerlen;
+}
+
 /* 1 while the connection stays open, 0 once it is finished. */
 static int drain(int fd, unsigned events)
 {
   char buf[4096];
-  if (half_close && (events & EPOLLOUT)) {
-    struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.fd = fd };
-    shutdown(fd, SHUT_WR);
+  if (conns[fd].header_due && !(events & (EPOLLERR | EPOLLHUP))) {
+    if (!(events & EPOLLOUT)) return 1;
+    if (!send_header(fd)) { close(fd); failed++; return 0; }
+  }
+  if ((half_close || header) && (events & EPOLLOUT)) {
+    struct epoll_event ev = { .events = never_read ? EPOLLRDHUP : EPOLLIN | EPOLLRDHUP, .data.fd = fd };
+    if (half_close) shutdown(fd, SHUT_WR);
     if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) == -1) die("unable to modify epoll");
     if (!(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return 1;
   }
@@ -162,7 +189,7 @@ int main(int argc, char **argv)
   struct epoll_event evs[256];
 
   const char *src = NULL;
-  while ((opt = getopt(argc, argv, "c:n:t:e:s:a:wh")) != -1) {
+  while ((opt = getopt(argc, argv, "c:n:t:e:s:a:whp:")) != -1) {
     switch (opt) {
     case 'c': concurrency = atol(optarg); break;
     case 'n': total = atol(optarg); break;
@@ -172,6 +199,11 @@ int main(int argc, char **argv)
     case 'a': source_count = strtoul(optarg, NULL, 10); break;
     case 'w': never_read = 1; break;
     case 'h': half_close = 1; break;
+    case 'p':
+      if (!strcmp(optarg, "1")) { header = proxy_v1; headerlen = sizeof proxy_v1 - 1; }
+      else if (!strcmp(optarg, "2")) { header = proxy_v2; headerlen = sizeof proxy_v2; }
+      else usage();
+      break;
     default: usage();
     }
   }

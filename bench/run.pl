@@ -6,12 +6,15 @@
 # bench/, default $UCSPI_BIN/bench), BENCH_ROUNDS (5), BENCH_CONNS (5000
 # connections a run), BENCH_RSS_CONNS (10000), BENCH_OUT (report file,
 # default bench/RESULTS.md), BENCH_ONLY (comma list of parts: conn, rules,
-# rss, limits; default all), BENCH_LIMIT_CONNS (20000: short connections
-# a run of the limits part), BENCH_HELD (2000: connections held open).
+# rss, limits, proxy; default all), BENCH_LIMIT_CONNS (20000: short
+# connections a run of the limits part), BENCH_HELD (2000: connections
+# held open).  The sections of the parts not run are kept from the
+# report file as it was.
 use strict;
 use warnings;
 use POSIX qw(strftime WNOHANG);
 use Time::HiRes qw(time);
+use Cwd ();
 
 my $ours = $ENV{UCSPI_BIN} || 'build';
 my $tools = $ENV{BENCH_BIN} || "$ours/bench";
@@ -19,7 +22,7 @@ my $rounds = $ENV{BENCH_ROUNDS} || 5;
 my $conns = $ENV{BENCH_CONNS} || 5000;
 my $rss_conns = $ENV{BENCH_RSS_CONNS} || 10000;
 my $out = $ENV{BENCH_OUT} || 'bench/RESULTS.md';
-my %only = map { $_ => 1 } split /,/, ($ENV{BENCH_ONLY} || 'conn,rules,rss,limits');
+my %only = map { $_ => 1 } split /,/, ($ENV{BENCH_ONLY} || 'conn,rules,rss,limits,proxy');
 my $limit_conns = $ENV{BENCH_LIMIT_CONNS} || 20000;
 my $held_n = $ENV{BENCH_HELD} || 2000;
 my $ref = '/usr/bin';
@@ -74,8 +77,8 @@ sub cpu_seconds {
 }
 
 sub loadgen {
-  my ($port, $c, $n) = @_;
-  my $line = `timeout @{[$run_seconds + 10]} $tools/loadgen -c $c -n $n -t $run_seconds -e 3 127.0.0.1 $port`;
+  my ($port, $c, $n, @extra) = @_;
+  my $line = `timeout @{[$run_seconds + 10]} $tools/loadgen -c $c -n $n -t $run_seconds -e 3 @extra 127.0.0.1 $port`;
   my %r = $line =~ /(\w+)=([\d.]+)/g;
   return \%r;
 }
@@ -439,17 +442,123 @@ sub bench_limits {
   }
 }
 
+# ---- behind a balancer: PROXY v2 headers against plain connections -----
+
+# The same server and the same rules, but for one variable: the rule of
+# the balancer's address (127.0.0.1) sets PROXYPROTOCOL="v2" and loadgen
+# -p 2 starts each connection with a v2 header for 192.0.2.1, whose rule
+# is then looked up too; the plain run connects directly.
+sub bench_proxy {
+  return unless have("$ours/tcpserver") && have("$ours/tcprules");
+  my $c = 16;
+  my %rules = (
+    plain => "127.0.0.1:allow\n192.0.2.:allow,CLIENT=\"balanced\"\n:allow\n",
+    'PROXY v2' => "127.0.0.1:allow,PROXYPROTOCOL=\"v2\"\n192.0.2.:allow,CLIENT=\"balanced\"\n:allow\n",
+  );
+  my %cdb;
+  for my $name (sort keys %rules) {
+    (my $file = "$work/proxy-$name") =~ s/ /-/g;
+    open my $fh, '|-', "$ours/tcprules", "$file.cdb", "$file.tmp" or die "bench: tcprules: $!\n";
+    print $fh $rules{$name};
+    close $fh or die "bench: tcprules failed\n";
+    $cdb{$name} = "$file.cdb";
+  }
+  my @cfg = (['plain', []], ['PROXY v2', ['-p', '2']]);
+  my %res;
+  for my $round (1 .. $rounds) {
+    for my $cfg (@cfg) {
+      my ($name, $extra) = @$cfg;
+      my ($pid, $port, $fh) = start_server("$ours/tcpserver", '-1', '-q', '-H', '-R', '-l', 'x', '-c', '200',
+        '-x', $cdb{$name}, '127.0.0.1', '0', $child);
+      my $r = loadgen($port, $c, $conns, @$extra);
+      my $cpu = cpu_seconds($pid);
+      $r->{cpu_us} = $cpu * 1e6 / $r->{completed} if defined $cpu && $r->{completed};
+      stop_server($pid, $fh);
+      printf "# proxy round %d %-9s %s\n", $round, $name, join ' ', map { "$_=" . ($r->{$_} // '?') } qw(completed failed cps p50_us p99_us cpu_us);
+      push @{ $res{$name} }, $r;
+    }
+  }
+  say_('');
+  say_("### Behind a balancer: PROXY v2 header against plain connections (ours, concurrency $c)");
+  say_('');
+  say_('Same server (`tcpserver -1 -q -H -R -l x -c 200 -x rules.cdb 127.0.0.1 0 okchild`), same rules but for');
+  say_('`PROXYPROTOCOL="v2"` on the balancer\'s rule; `loadgen -p 2` sends a 28-byte v2 header for 192.0.2.1');
+  say_('at the start of each connection (its rule `192.0.2.:allow,...` is then looked up as well).');
+  say_('');
+  say_('| connections | conn/s (median) | vs plain | p50 ms | p99 ms | failed | server CPU us/conn | CPU vs plain |');
+  say_('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  my %med;
+  for my $cfg (@cfg) {
+    my @r = @{ $res{ $cfg->[0] } };
+    $med{ $cfg->[0] } = {
+      cps => median(map { $_->{cps} } @r),
+      p50 => median(map { $_->{p50_us} } @r),
+      p99 => median(map { $_->{p99_us} } @r),
+      cpu => median(map { $_->{cpu_us} } @r),
+      failed => eval { my $s = 0; $s += ($_->{failed} // 0) + ($_->{unfinished} // 0) for @r; $s },
+    };
+  }
+  for my $cfg (@cfg) {
+    my $m = $med{ $cfg->[0] };
+    say_(sprintf '| %s | %s | %s | %s | %s | %d | %s | %s |', $cfg->[0], fmt($m->{cps}),
+      ratio($m->{cps}, $med{plain}{cps}),
+      fmt(defined $m->{p50} ? $m->{p50} / 1000 : undef, '%.2f'),
+      fmt(defined $m->{p99} ? $m->{p99} / 1000 : undef, '%.2f'), $m->{failed},
+      fmt($m->{cpu}, '%.1f'), ratio($m->{cpu}, $med{plain}{cpu}));
+  }
+  my $q = ratio($med{'PROXY v2'}{cps}, $med{plain}{cps});
+  say_('');
+  say_(sprintf 'PROXY v2 / plain: %s of the connection rate (target: at least 0.90, i.e. at most 10%% slower): %s', $q,
+    $q eq '-' ? 'no figure' : $q >= 0.90 ? 'met' : 'NOT met');
+}
+
 # ---- main ------------------------------------------------------------------
 
+# The headings of each part's sections, to keep those of parts not run.
+my %part_heading = (
+  rules => qr/^### tcprules/,
+  conn => qr/^### Concurrency/,
+  rss => qr/^### tcpserver parent after/,
+  limits => qr/^### (?:tcpserver parent CPU|tcpserver -C 1:|A served client)/,
+  proxy => qr/^### Behind a balancer/,
+);
+# A hand-written reading of the figures, from a line "## Reading" on, is
+# kept across runs (to be checked against the new figures).
+# The sections of the parts not run this time are kept as they were,
+# with the date of the run that wrote them.
+my $reading = '';
+my @kept;
+my $earlier = "from the previous report";
+if (open my $old, '<', $out) {
+  local $/;
+  my $text = <$old>;
+  $reading = $1 if $text =~ s/^(## Reading\n.*)\z//ms;
+  my @sections = split /^(?=### )/m, $text;
+  if (@sections && $sections[0] !~ /^### /) {
+    my $head = shift @sections;
+    if ($head =~ /^Kept sections: (.*)$/m) { $earlier = $1 }
+    elsif ($head =~ /^Run by `make bench` on ([^,]+), [^;]*/m) { $earlier = "from the previous report (headed: the run of $1)" }
+  }
+  for my $section (@sections) {
+    my ($part) = grep { $section =~ $part_heading{$_} } keys %part_heading;
+    push @kept, $section if $part && !$only{$part};
+  }
+}
 my $date = strftime('%Y-%m-%d %H:%M', localtime);
 my $uname = `uname -srm`; chomp $uname;
 my $cpus = `nproc`; chomp $cpus;
 say_('# Benchmark results');
 say_('');
 say_("Run by `make bench` on $date, $uname, $cpus CPUs; $rounds interleaved rounds, medians.");
-say_("Ours: `$ours`; reference: Debian's ucspi-tcp 0.88 in /usr/bin; limit: `bench/bareloop` (accept, then fork or vfork and exec, nothing else).");
+# Our build as a path inside the source tree when it is one, so that the
+# report does not name the machine's directories.
+(my $ours_shown = $ours) =~ s{^\Q${\ Cwd::getcwd()}\E/}{};
+say_("Ours: `$ours_shown`; reference: Debian's ucspi-tcp 0.88 in /usr/bin; limit: `bench/bareloop` (accept, then fork or vfork and exec, nothing else).");
 say_("Service: `bench/okchild` (static, writes \"ok\\n\"). Client: `bench/loadgen -c C -n $conns -t $run_seconds -e 3 127.0.0.1 PORT` (connect to EOF).");
 say_("Servers: `tcpserver -1 -q -H -R -l x -c 200 [-b 1024] [-x rules.cdb] 127.0.0.1 0 okchild`.");
+my @not_run = grep { !$only{$_} } qw(rules conn rss limits proxy);
+say_("Parts run: " . join(', ', grep { $only{$_} } qw(rules conn rss limits proxy)) . '.') if @not_run && @kept;
+say_("Kept sections: $earlier") if @not_run && @kept;
 say_('Not built yet: ' . join(', ', grep { !have("$ours/$_") } qw(tcpserver tcprules tcprulescheck))) if grep { !have("$ours/$_") } qw(tcpserver tcprules tcprulescheck);
 my $cdb;
 if ($only{rules}) {
@@ -465,16 +574,14 @@ if ($only{conn}) {
 }
 bench_rss() if $only{rss};
 bench_limits() if $only{limits};
-# A hand-written reading of the figures, from a line "## Reading" on, is
-# kept across runs (to be checked against the new figures).
-my $reading = '';
-if (open my $old, '<', $out) {
-  local $/;
-  my $text = <$old>;
-  $reading = $1 if $text =~ /^(## Reading\n.*)\z/ms;
-}
+bench_proxy() if $only{proxy};
 open my $fh, '>', $out or die "bench: unable to write $out: $!\n";
 print $fh "$_\n" for @report;
-print $fh "\n$reading" if $reading;
+if (@kept) {
+  print $fh "\n";
+  s/\n*\z/\n\n/ for @kept;
+  print $fh @kept;
+}
+print $fh ($kept[0] ? '' : "\n"), $reading if $reading;
 close $fh;
 print "# written to $out\n";

@@ -14,7 +14,11 @@ why_sanitizers="the ASan and UBSan runtimes of the compiler, for the sanitizer s
 why_services="the supervisors the service examples are tested with"
 why_package="the tools that build and check the Debian package"
 pkgs_build="libcdb-dev"
-pkgs_tests="ucspi-tcp tinycdb perl valgrind strace groff-base iproute2"
+# haproxy: a real balancer sending PROXY v1/v2 headers and health checks
+# (tests/proxy_haproxy.t); systemd: systemd-socket-activate, to hand
+# tcpserver its listening sockets without a running systemd
+# (tests/supervisor_activation.t).
+pkgs_tests="ucspi-tcp tinycdb perl valgrind strace groff-base iproute2 haproxy systemd"
 pkgs_sanitizers="libasan8 libubsan1 libclang-rt-14-dev"
 pkgs_services="daemontools runit s6"
 pkgs_package="build-essential debhelper devscripts lintian libcdb-dev"

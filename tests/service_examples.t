@@ -5,7 +5,9 @@
 # service with rblsmtpd and a fake SMTP program.  The run scripts call the
 # installed names; our build/ comes first in PATH.  Checked: the -v lines
 # in the logger's current file, and up, down and restart by the
-# supervisor's own commands.  Everything started is killed by pid at the
+# supervisor's own commands; s6's readiness (notification-fd), daemontools'
+# drain (svc -d with tcpserver -G), and the systemd units under
+# systemd-socket-activate.  Everything started is killed by pid at the
 # end: each process whose working directory is inside the scratch
 # directory (supervisors, run scripts, tcpserver and its children).
 use strict;
@@ -177,11 +179,122 @@ subtest 's6: s6-svscan, s6-svc, s6-log' => sub {
   my $svc = "$scan/echo";
   service_copy('s6/echo', $svc, "IP=127.0.0.1\nPORT=$port\n");
   start_supervisor($scan, 's6-svscan', '.');
+  # Readiness through ./notification-fd and tcpserver -N: s6-svwait -U
+  # returns once tcpserver listens, so the first connection succeeds.
+  ok(wait_until(10, sub { -d "$svc/supervise" }), 's6: s6-supervise runs');
+  is(system('s6-svwait', '-U', '-t', '20000', $svc), 0, 's6: s6-svwait -U returns (up and ready)');
+  is(echo_once($port, 'ready'), "ready\n", 's6: answers as soon as s6-svwait -U returns');
+  like(`s6-svstat -o ready $svc`, qr{^true$}, 's6: s6-svstat says ready');
   check_echo('s6', $port, "$svc/log/main/current", sub {
     my %flag = (up => '-u', down => '-d', term => '-t');
     system('s6-svc', $flag{$_[0]}, $svc) == 0 or diag("s6-svc $flag{$_[0]} failed");
   });
+  system('s6-svc', '-d', $svc);
+  is(system('s6-svwait', '-D', '-t', '20000', $svc), 0, 's6: down, s6-svwait -D returns');
+  system('s6-svc', '-u', $svc);
+  is(system('s6-svwait', '-U', '-t', '20000', $svc), 0, 's6: up again, s6-svwait -U returns');
+  is(echo_once($port, 'ready again'), "ready again\n", 's6: answers at once after that');
   system('s6-svscanctl', '-t', $scan);
+  done_testing();
+};
+
+subtest 'daemontools: svc -d drains (tcpserver -G of the run script)' => sub {
+  for (qw(svscan supervise svc svstat multilog)) { plan skip_all => "no $_ (package daemontools)" unless have($_) }
+  my $port = free_port();
+  my $svc = "$scratch/drain/service/echo";
+  my $log = "$svc/log/main/current";
+  service_copy('daemontools/echo', $svc, "IP=127.0.0.1\nPORT=$port\n");
+  like(slurp("$svc/run"), qr{^exec tcpserver .*-G "\$DRAIN"}m, 'the run script drains with -G');
+  start_supervisor("$scratch/drain/service", 'svscan', '.');
+  ok(wait_until(20, sub { slurp($log) =~ m{tcpserver: status: 0/40} }), 'drain: tcpserver runs')
+    or diag(slurp($log) . slurp("$scratch/supervisors.out"));
+  my $down = sub { `svstat $svc` =~ m{: down } };
+
+  # The default (10+5): a client connected during svc -d finishes its work.
+  alarm 30;
+  my $c = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $port) or die "connect: $!";
+  print $c "one\n"; $c->flush;
+  is(scalar <$c>, "one\n", 'drain: a client is served');
+  system('svc', '-d', $svc) == 0 or diag('svc -d failed');
+  ok(wait_until(10, sub { slurp($log) =~ m{tcpserver: drain: stopped accepting, waiting for 1 children} }),
+    'drain: "stopped accepting, waiting for 1 children" in current') or diag(slurp($log));
+  ok(wait_until(10, sub { refused($port) }), 'drain: new connections are refused at once');
+  print $c "two\n"; $c->flush;
+  is(scalar <$c>, "two\n", 'drain: the connected client is still served');
+  ok(!$down->(), 'drain: the service is not down while its client is');
+  close $c;
+  alarm 0;
+  ok(wait_until(10, sub { slurp($log) =~ m{tcpserver: drain: done} }), 'drain: "done" once the client left')
+    or diag(slurp($log));
+  ok(wait_until(10, $down), 'drain: then the service is down');
+  unlike(slurp($log), qr{drain: deadline}, 'drain: no deadline reached');
+
+  # A short drain (DRAIN=1+1 in ./conf): a client that stays is TERMed.
+  spew("$svc/conf", "IP=127.0.0.1\nPORT=$port\nDRAIN=1+1\n");
+  system('svc', '-u', $svc) == 0 or diag('svc -u failed');
+  ok(wait_until(20, sub { count(slurp($log), qr{tcpserver: status: 0/40}) >= 3 }), 'drain: up again')
+    or diag(slurp($log));
+  my $text;
+  eval {
+    alarm 30;
+    $c = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $port) or die "connect: $!";
+    print $c "three\n"; $c->flush;
+    is(scalar <$c>, "three\n", 'drain 1+1: a client is served');
+    my $t0 = time;
+    system('svc', '-d', $svc) == 0 or diag('svc -d failed');
+    my $rest = <$c>;
+    my $t = time - $t0;
+    ok(!defined $rest, 'drain 1+1: the client\'s program is ended (EOF)');
+    ok($t > 0.5 && $t < 5, sprintf('drain 1+1: at the deadline (%.1f s)', $t));
+    close $c;
+    alarm 0;
+  };
+  alarm 0;
+  is($@, '', 'drain 1+1: no timeout');
+  ok(wait_until(10, sub { count(slurp($log), qr{drain: done}) >= 2 }),
+    'drain 1+1: done') or diag(slurp($log));
+  $text = slurp($log);
+  like($text, qr{tcpserver: drain: deadline, sending TERM to 1 children}, 'drain 1+1: the deadline line');
+  like($text, qr{tcpserver: end \d+ status 15\n}, 'drain 1+1: the program ended by TERM (status 15)');
+  unlike($text, qr{drain: sending KILL}, 'drain 1+1: no KILL needed (cat ends on TERM)');
+  ok(wait_until(10, $down), 'drain 1+1: the service is down');
+  system('svc', '-dx', $svc, "$svc/log");
+  done_testing();
+};
+
+subtest 'systemd: ucspi-echo.socket and .service under systemd-socket-activate' => sub {
+  my $activate = '/usr/bin/systemd-socket-activate';
+  plan skip_all => 'no systemd-socket-activate (package systemd)' unless -x $activate;
+  my $socket = slurp("$examples/systemd/ucspi-echo.socket");
+  my $service = slurp("$examples/systemd/ucspi-echo.service");
+  like($socket, qr{^Accept=no$}m, 'the socket unit: Accept=no (one tcpserver, as systemd-socket-activate without -a)');
+  my ($listen) = $socket =~ m{^ListenStream=(\S+)$}m;
+  is($listen, '7', 'the socket unit listens on port 7');
+  like($service, qr{^Requires=ucspi-echo\.socket$}m, 'the service requires its socket');
+  my ($exec) = $service =~ m{^ExecStart=(.+)$}m;
+  my @cmd = split ' ', $exec // '';
+  is($cmd[0], '/usr/bin/tcpserver', 'ExecStart runs the installed tcpserver');
+  $cmd[0] = "$bin/tcpserver";   # ours, not the one installed
+  my $notify = $service =~ m{^Type=notify$}m;
+  ok($notify, 'Type=notify');
+  socket(my $n, Socket::AF_UNIX(), Socket::SOCK_DGRAM(), 0) or die "socket: $!";
+  bind($n, Socket::pack_sockaddr_un("$scratch/notify")) or die "bind: $!";
+  local $ENV{NOTIFY_SOCKET} = "$scratch/notify";
+  my $port;
+  for my $try (1 .. 5) {
+    $port = free_port();
+    start_supervisor($scratch, $activate, '-l', "127.0.0.1:$port", '-E', 'NOTIFY_SOCKET', @cmd);
+    last if wait_until(5, sub { slurp("$scratch/supervisors.out") =~ m{Listening on 127\.0\.0\.1:$port } });
+  }
+  is(echo_once($port, 'activated'), "activated\n", 'the first connection starts tcpserver and is echoed');
+  is(echo_once($port, 'again'), "again\n", 'and the next');
+  my $rin = '';
+  vec($rin, fileno($n), 1) = 1;
+  my $msg = '';
+  recv($n, $msg, 100, 0) if select(my $rout = $rin, undef, undef, 5);
+  is($msg, 'READY=1', 'READY=1 on NOTIFY_SOCKET');
+  like(slurp("$scratch/supervisors.out"), qr{^tcpserver: ok \d+ 0:127\.0\.0\.1:$port :127\.0\.0\.1::\d+$}m,
+    'the -v log (the journal\'s) shows the connection on the passed socket');
   done_testing();
 };
 
