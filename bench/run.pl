@@ -6,11 +6,14 @@
 # bench/, default $UCSPI_BIN/bench), BENCH_ROUNDS (5), BENCH_CONNS (5000
 # connections a run), BENCH_RSS_CONNS (10000), BENCH_OUT (report file,
 # default bench/RESULTS.md), BENCH_ONLY (comma list of parts: conn, rules,
-# rss; default all).
+# rss, ruleenv; default all), BENCH_RULEENV_CONNS (2000 connections a run
+# with one variable, a quarter with 3,000, a fortieth with 30,000).  With BENCH_ONLY,
+# the sections of the parts not run are kept from the old report.
 use strict;
 use warnings;
 use POSIX qw(strftime WNOHANG);
 use Time::HiRes qw(time);
+use IO::Socket::INET;
 
 my $ours = $ENV{UCSPI_BIN} || 'build';
 my $tools = $ENV{BENCH_BIN} || "$ours/bench";
@@ -18,7 +21,9 @@ my $rounds = $ENV{BENCH_ROUNDS} || 5;
 my $conns = $ENV{BENCH_CONNS} || 5000;
 my $rss_conns = $ENV{BENCH_RSS_CONNS} || 10000;
 my $out = $ENV{BENCH_OUT} || 'bench/RESULTS.md';
-my %only = map { $_ => 1 } split /,/, ($ENV{BENCH_ONLY} || 'conn,rules,rss');
+my @parts = qw(rules conn rss ruleenv);
+my %only = map { $_ => 1 } split /,/, ($ENV{BENCH_ONLY} || join ',', @parts);
+my $ruleenv_conns = $ENV{BENCH_RULEENV_CONNS} || 2000;
 my $ref = '/usr/bin';
 my $work = "$tools/work";
 my $child = "$tools/okchild";
@@ -282,6 +287,168 @@ sub bench_rss {
   }
 }
 
+# ---- tcpserver with big rule environments --------------------------------
+
+# A rules file giving 127.0.0.1 N variables of about 100 bytes each
+# (NAME=VALUE), the rest denied; compiled with our tcprules.
+sub ruleenv_cdb {
+  my ($n) = @_;
+  my $txt = "$work/ruleenv-$n.txt";
+  open my $fh, '>', $txt or die "bench: $txt: $!\n";
+  print $fh '127.0.0.1:allow';
+  for my $i (0 .. $n - 1) {
+    my $name = sprintf 'V%05d', $i;
+    print $fh ",$name=\"", 'x' x (100 - length($name) - 1), '"';
+  }
+  print $fh "\n:deny\n";
+  close $fh or die "bench: $txt: $!\n";
+  my $cdb = "$work/ruleenv-$n.cdb";
+  system("$ours/tcprules $cdb $cdb.tmp < $txt") == 0 or die "bench: tcprules failed on $txt\n";
+  return $cdb;
+}
+
+# 30,000 variables of 100 bytes are 3 MB of environment, more than the
+# 2 MB that execve takes with the default 8 MB stack limit (ARG_MAX is a
+# quarter of it): every server's exec would fail with E2BIG.  The servers
+# run with a 32 MB stack limit, which their children inherit.
+my $ruleenv_stack_kb = 32768;
+sub with_big_stack { return ('sh', '-c', "ulimit -s $ruleenv_stack_kb && exec \"\$@\"", 'sh', @_) }
+
+# How many of the rule's variables the program sees (a check that the
+# figures measure what they claim).
+sub ruleenv_seen {
+  my ($prog, $cdb) = @_;
+  my ($pid, $port, $fh) = start_server(with_big_stack($prog, '-1', '-q', '-H', '-R', '-l', 'x', '-x', $cdb,
+    '127.0.0.1', '0', 'sh', '-c', 'env | grep -c "^V[0-9]"'));
+  my $got = '';
+  if (my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 10)) {
+    local $SIG{ALRM} = sub { die "timeout\n" };
+    eval { alarm 10; local $/; $got = <$c> // ''; alarm 0 };
+    close $c;
+  }
+  stop_server($pid, $fh);
+  chomp $got;
+  return $got =~ /^\d+$/ ? $got : '-';
+}
+
+sub bench_ruleenv {
+  my @sizes = (1, 3000, 30000);
+  my %cdb = map { $_ => ruleenv_cdb($_) } @sizes;
+  # Fewer connections where each costs more (the reference needs about a
+  # second each with 30,000 variables), at least two per client slot.
+  my %count = (1 => $ruleenv_conns, 3000 => int($ruleenv_conns / 4), 30000 => int($ruleenv_conns / 40));
+  $_ < 32 and $_ = 32 for values %count;
+  my @cfg;
+  for my $n (@sizes) {
+    push @cfg, ["ours $n", $n, "$ours/tcpserver"] if have("$ours/tcpserver");
+    push @cfg, ["reference $n", $n, "$ref/tcpserver"] if have("$ref/tcpserver");
+  }
+  return unless @cfg;
+  my %seen = map { $_->[0] => ruleenv_seen($_->[2], $cdb{ $_->[1] }) } @cfg;
+  my %res;
+  for my $round (1 .. $rounds) {
+    for my $cfg (@cfg) {
+      my ($name, $n, $prog) = @$cfg;
+      my ($pid, $port, $fh) = start_server(with_big_stack($prog, '-1', '-q', '-H', '-R', '-l', 'x', '-c', '200',
+        '-x', $cdb{$n}, '127.0.0.1', '0', $child));
+      my $r = loadgen($port, 16, $count{$n});
+      my $cpu = cpu_seconds($pid);
+      $r->{cpu_us} = $cpu * 1e6 / $r->{completed} if defined $cpu && $r->{completed};
+      # loadgen rounds cps to an integer: 2/s would be too coarse.
+      $r->{cps} = $r->{completed} / $r->{seconds} if $r->{completed} && $r->{seconds};
+      stop_server($pid, $fh);
+      printf "# ruleenv round %d %-16s %s\n", $round, $name, join ' ', map { "$_=" . ($r->{$_} // '?') } qw(completed failed cps cpu_us);
+      push @{ $res{$name} }, $r;
+    }
+  }
+  my %med;
+  for my $cfg (@cfg) {
+    my @r = @{ $res{ $cfg->[0] } };
+    $med{ $cfg->[0] } = {
+      cps => median(map { $_->{cps} } @r),
+      cpu => median(map { $_->{cpu_us} } @r),
+      failed => eval { my $s = 0; $s += ($_->{failed} // 0) + ($_->{unfinished} // 0) for @r; $s },
+    };
+  }
+  say_('');
+  say_("### tcpserver rule variables (one rule with 1, 3,000 or 30,000 variables of 100 bytes, `-x`, concurrency 16, $count{1}, $count{3000} and $count{30000} connections a run)");
+  say_('');
+  say_("Servers: `tcpserver -1 -q -H -R -l x -c 200 -x ruleenv-N.cdb 127.0.0.1 0 okchild` with a ${ruleenv_stack_kb} kB stack limit (3 MB of environment is more than execve takes under the default 8 MB); ours sets the variables in the parent (fast path), the reference in the child.");
+  say_('');
+  say_('| server | variables seen by the program | conn/s (median) | us/conn (from conn/s) | parent CPU us/conn | failed |');
+  say_('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for my $cfg (@cfg) {
+    my $m = $med{ $cfg->[0] };
+    say_(sprintf '| %s | %s | %s | %s | %s | %d |', $cfg->[0], $seen{ $cfg->[0] }, fmt($m->{cps}, $m->{cps} && $m->{cps} < 100 ? '%.1f' : '%.0f'),
+      fmt($m->{cps} ? 1e6 / $m->{cps} : undef), fmt($m->{cpu}, '%.1f'), $m->{failed});
+  }
+  # Linear cost: what 30,000 variables add over one variable should be
+  # about 10 times what 3,000 add (100 times would be quadratic).
+  say_('');
+  say_('| server | measure | 3,000 vars: added us/conn | 30,000 vars: added us/conn | 30k / 3k (10 = linear) | ns per variable, 3k / 30k |');
+  say_('| --- | --- | ---: | ---: | ---: | ---: |');
+  for my $who ('ours', 'reference') {
+    next unless $med{"$who 1"} && $med{"$who 30000"};
+    my @measures = (['time per connection', sub { $_[0]{cps} ? 1e6 / $_[0]{cps} : undef }]);
+    push @measures, ['parent CPU', sub { $_[0]{cpu} }] if $who eq 'ours';
+    for my $ms (@measures) {
+      my ($what, $get) = @$ms;
+      my ($base, $a, $b) = map { $get->($med{"$who $_"}) } @sizes;
+      next unless defined $base && defined $a && defined $b;
+      my ($da, $db) = ($a - $base, $b - $base);
+      say_(sprintf '| %s | %s | %.1f | %.1f | %s | %.1f / %.1f |', $who, $what, $da, $db,
+        ratio($db, $da), $da * 1000 / 3000, $db * 1000 / 30000);
+    }
+  }
+}
+
+# ---- the report -------------------------------------------------------------
+
+# Which part wrote a "### " section.
+sub part_of {
+  my ($heading) = @_;
+  return 'rules' if $heading =~ /^### tcprules/;
+  return 'conn' if $heading =~ /^### Concurrency/;
+  return 'rss' if $heading =~ /^### tcpserver parent/;
+  return 'ruleenv' if $heading =~ /^### tcpserver rule variables/;
+  return '';
+}
+
+# Lines before the first section, and [part, lines] for each section.
+sub sections {
+  my (@lines) = @_;
+  my (@head, @sec);
+  for my $l (@lines) {
+    last if $l =~ /^## Reading/;
+    if ($l =~ /^### /) { push @sec, [part_of($l), [$l]] }
+    elsif (@sec) { push @{ $sec[-1][1] }, $l }
+    else { push @head, $l }
+  }
+  return (\@head, @sec);
+}
+
+# A run of some parts only: the old report with those parts' sections
+# replaced (each new one dated), the others kept as they were.
+sub merge_report {
+  my ($new, $old_text, $date) = @_;
+  my ($old_head, @old) = sections(split /\n/, $old_text);
+  my (undef, @new) = sections(@$new);
+  return @$new unless @$old_head;
+  my $note = sprintf '_Run alone (`BENCH_ONLY=%s`) on %s, %d rounds._', $ENV{BENCH_ONLY}, $date, $rounds;
+  my @lines = @$old_head;
+  for my $part (@parts) {
+    my @from = $only{$part} ? grep { $_->[0] eq $part } @new : grep { $_->[0] eq $part } @old;
+    for my $sec (@from) {
+      my @l = @{ $sec->[1] };
+      splice @l, 1, 0, '', $note if $only{$part} && !grep { $_ eq $note } @l;
+      pop @l while @l && $l[-1] eq '';
+      push @lines, @l, '';
+    }
+  }
+  pop @lines while @lines && $lines[-1] eq '';
+  return @lines;
+}
+
 # ---- main ------------------------------------------------------------------
 
 my $date = strftime('%Y-%m-%d %H:%M', localtime);
@@ -307,16 +474,19 @@ if ($only{conn}) {
   bench_connections($cdb);
 }
 bench_rss() if $only{rss};
+bench_ruleenv() if $only{ruleenv};
 # A hand-written reading of the figures, from a line "## Reading" on, is
 # kept across runs (to be checked against the new figures).
-my $reading = '';
+my ($reading, $old_text) = ('', '');
 if (open my $old, '<', $out) {
   local $/;
-  my $text = <$old>;
-  $reading = $1 if $text =~ /^(## Reading\n.*)\z/ms;
+  $old_text = <$old>;
+  $reading = $1 if $old_text =~ /^(## Reading\n.*)\z/ms;
 }
+my @lines = @report;
+@lines = merge_report(\@report, $old_text, $date) if grep { !$only{$_} } @parts;
 open my $fh, '>', $out or die "bench: unable to write $out: $!\n";
-print $fh "$_\n" for @report;
+print $fh "$_\n" for @lines;
 print $fh "\n$reading" if $reading;
 close $fh;
 print "# written to $out\n";
