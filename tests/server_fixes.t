@@ -80,6 +80,8 @@ for my $srv (@servers) {
   my ($who, $bin) = @$srv;
   for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R)]]) {
     my ($name, $opts) = @$path;
+    # The reference's slow path asks the DNS itself for 127.0.0.1's name,
+    # which may take longer than the pace of the connections here.
     next if $who eq 'reference' && $name eq 'slow';
     my ($status, $fill, $made, $took, $stuck) = term_while_log_blocks($bin, $opts);
     cmp_ok($fill, ">", 65536 - 4096, "$who $name: the log pipe is full ($fill bytes, $made connections)");
@@ -88,6 +90,17 @@ for my $srv (@servers) {
       or diag(defined $status ? "status $status" : 'still running after 5 s (killed)');
     cmp_ok($took, '<', 3, "$who $name: at once (" . sprintf('%.2f', $took) . ' s)');
   }
+}
+
+# With -G the SIGTERM starts a drain instead, but a drain that cannot
+# begin (the log write blocks with SIGTERM held back) leaves the port
+# taken and the server running for ever.
+{
+  my ($status, $fill, $made, $took, $stuck) = term_while_log_blocks(ours('tcpserver'), [qw(-G 1+1 -HRl x)]);
+  ok($stuck, "-G: the server is stuck on its log ($fill bytes, $made connections)");
+  local $TODO = '-G: SIGTERM is blocked outside epoll_pwait, so a blocked log write holds it back';
+  is($status, 0, '-G: SIGTERM while a log write blocks: the server ends (exit 0) within 5 s')
+    or diag(defined $status ? "status $status" : 'still running after 5 s (killed)');
 }
 
 # --- fd 0 or fd 1 closed at start
