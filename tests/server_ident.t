@@ -29,6 +29,8 @@ sub identd {
       my ($r, $lp) = $q =~ /(\d+)\s*,\s*(\d+)/ ? ($1, $2) : (0, 0);
       if ($mode eq 'joe') { print $c "$r , $lp : USERID : UNIX : j o e\r\n" }
       elsif ($mode eq 'error') { print $c "$r , $lp : ERROR : NO-USER\r\n" }
+      elsif ($mode eq 'twocolons') { print $c "$r , $lp : USERID : UNIX\r\n" }
+      elsif ($mode eq 'nocolon') { print $c "hello\r\n" }
       elsif ($mode eq 'silent') { sleep 30 }
       elsif ($mode eq 'endless') { print $c "$r,$lp:USERID:UNIX:"; print $c 'a' x 4096 for 1 .. 256 }
       elsif ($mode eq 'binary') { print $c "$r,$lp:USERID:UNIX:a\001b:c%d\377e\r\n" }
@@ -70,6 +72,15 @@ identd('error');
 ($out) = run_with(ours('tcpserver'), []);
 is($out, "info=\n", 'ERROR reply: set and empty');
 
+# tcpserver.1: a reply without three colons sets it empty, as in 0.88.
+identd('twocolons');
+($out, $line) = run_with(ours('tcpserver'), []);
+is($out, "info=\n", 'reply with two colons: set and empty');
+is($line, 'ok 127.0.0.1 :127.0.0.1:', 'reply with two colons: empty info in the log line');
+identd('nocolon');
+($out) = run_with(ours('tcpserver'), []);
+is($out, "info=\n", 'reply without a colon: set and empty');
+
 identd('silent');
 ($out) = run_with(ours('tcpserver'), ['-t', '1']);
 is($out, "info=unset\n", 'silent identd: -t 1 honoured (fetch is bounded at 10 s), unset');
@@ -96,8 +107,8 @@ SKIP: {
 }
 
 SKIP: {
-  skip 'reference not installed', 7 unless have_ref('tcpserver', 'tcprules');
-  for my $mode ('joe', 'error', 'binary', 'none') {
+  skip 'reference not installed', 11 unless have_ref('tcpserver', 'tcprules');
+  for my $mode ('joe', 'error', 'twocolons', 'nocolon', 'binary', 'none') {
     $mode eq 'none' ? stop_identd() : identd($mode);
     my @ref = run_with(ref_bin('tcpserver'), []);
     my @our = run_with(ours('tcpserver'), []);

@@ -1,0 +1,170 @@
+#!/usr/bin/perl
+# -G x[+y], the graceful drain on SIGTERM, on the fast and the slow path:
+# the port is free at once (a new server binds it and serves) while the old
+# one waits for its child; the child finishes normally; the deadline sends
+# TERM, y seconds later KILL (a child that ignores TERM); a second SIGTERM
+# skips the wait; -q logs no drain lines.  Without -G, SIGTERM is 0.88's
+# (server_term.t).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
+use IO::Socket::IP;
+use Time::HiRes qw(sleep time);
+use Test::More;
+
+need_ours('tcpserver');
+my $t = tmpdir();
+my $tcpserver = ours('tcpserver');
+
+sub connect_to {
+  my ($port) = @_;
+  my $c = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $port, Timeout => 5)
+    or die "connect $port: $!";
+  $c->autoflush(1);
+  return $c;
+}
+
+# The one child of the server, once it is there.
+sub the_child {
+  my ($s) = @_;
+  my @k;
+  wait_until(5, sub { @k = grep { $_->[1] ne 'Z' } children($s->{pid}); @k == 1 });
+  return @k == 1 ? $k[0][0] : undef;
+}
+
+sub alive { my ($pid) = @_; return $pid && kill(0, $pid) ? 1 : 0 }
+
+# Each of LINES is a whole line of LOG, in this order, the last one last.
+sub in_order {
+  my ($log, @lines) = @_;
+  my $at = 0;
+  for my $l (@lines) {
+    my $i = index("\n$log", "\n$l\n", $at);
+    return 0 if $i < 0;
+    $at = $i + length($l) + 1;
+  }
+  return $at == length $log;
+}
+
+sub log_has { my ($s, $re, $secs) = @_; return wait_until($secs // 5, sub { slurp($s->{log}) =~ $re }) }
+
+for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R)]]) {
+  my ($name, $opts) = @$path;
+
+  # --- the child finishes during the wait
+  {
+    my $done = "$t/done-$name";
+    my $s = start_server($tcpserver, ['-v', '-G', '3+1', @$opts, '127.0.0.1', '0', 'sh', '-c',
+                                      "echo started; read line; echo \$line > $done; echo bye"]);
+    my $c = connect_to($s->{port});
+    is(line_within($c, 5), "started\n", "$name: child running");
+    my $child = the_child($s);
+    kill 'TERM', $s->{pid};
+    ok(log_has($s, qr/^tcpserver: drain: stopped accepting, waiting for 1 children\n/m, 2),
+       "$name: drain begins at once");
+    # Another server on the same port (no -S): the listening socket is gone.
+    my $s2 = eval { start_server($tcpserver, [@$opts, '127.0.0.1', $s->{port}, 'echo', 'second']) };
+    ok($s2 && $s2->{port} == $s->{port}, "$name: the port is free at once: a second server binds it")
+      or diag($@);
+    is($s2 ? fetch($s->{port}) : '', "second\n", "$name: and serves it");
+    stop_server($s2) if $s2;
+    ok(!defined wait_pid($s->{pid}, 0.5), "$name: the first server still runs while its child does");
+    ok(alive($child), "$name: the child still runs");
+    print $c "finished\n";
+    is(line_within($c, 5), "bye\n", "$name: the child answers after the SIGTERM");
+    close $c;
+    is(wait_pid($s->{pid}, 5), 0, "$name: the server exits 0 once the child ended");
+    is(slurp($done), "finished\n", "$name: the child finished its work");
+    ok(in_order(slurp($s->{log}), 'tcpserver: drain: stopped accepting, waiting for 1 children',
+                "tcpserver: end $child status 0", 'tcpserver: drain: done'),
+       "$name: log: stopped accepting, the end line, done last") or diag(slurp($s->{log}));
+    unlike(slurp($s->{log}), qr/deadline|KILL/, "$name: no deadline reached");
+  }
+
+  # --- the deadline: TERM
+  {
+    my $s = start_server($tcpserver, ['-v', '-G', '1+1', @$opts, '127.0.0.1', '0', 'sleep', '30']);
+    my $c = connect_to($s->{port});
+    my $child = the_child($s);
+    ok($child, "$name: sleep 30 running");
+    my $start = time;
+    kill 'TERM', $s->{pid};
+    my $status = wait_pid($s->{pid}, 5);
+    my $took = time - $start;
+    is($status, 0, "$name: deadline: the server exits 0");
+    ok($took > 0.8 && $took < 3, "$name: after the 1 s deadline (" . sprintf('%.2f', $took) . ' s)');
+    ok(in_order(slurp($s->{log}), 'tcpserver: drain: stopped accepting, waiting for 1 children',
+                'tcpserver: drain: deadline, sending TERM to 1 children',
+                "tcpserver: end $child status 15", 'tcpserver: drain: done'),
+       "$name: log: deadline, TERM, the child's end (status 15), done last") or diag(slurp($s->{log}));
+    unlike(slurp($s->{log}), qr/KILL/, "$name: no KILL needed");
+    ok(!alive($child), "$name: the child is gone");
+    close $c;
+  }
+
+  # --- a child that ignores TERM gets KILL y seconds later
+  {
+    my $s = start_server($tcpserver, ['-v', '-G', '1+1', @$opts, '127.0.0.1', '0', 'sh', '-c',
+                                      'trap "" TERM; exec sleep 30']);
+    my $c = connect_to($s->{port});
+    my $child = the_child($s);
+    # The trap is set once sh has exec'd sleep (SIG_IGN kept through exec).
+    wait_until(5, sub { slurp("/proc/$child/cmdline") =~ /^sleep\0/ });
+    my $start = time;
+    kill 'TERM', $s->{pid};
+    my $status = wait_pid($s->{pid}, 6);
+    my $took = time - $start;
+    is($status, 0, "$name: KILL stage: the server exits 0");
+    ok($took > 1.8 && $took < 4, "$name: after 1 s + 1 s (" . sprintf('%.2f', $took) . ' s)');
+    ok(in_order(slurp($s->{log}), 'tcpserver: drain: stopped accepting, waiting for 1 children',
+                'tcpserver: drain: deadline, sending TERM to 1 children',
+                'tcpserver: drain: sending KILL to 1 children',
+                "tcpserver: end $child status 9", 'tcpserver: drain: done'),
+       "$name: log: TERM, KILL, the child's end (status 9), done last") or diag(slurp($s->{log}));
+    ok(!alive($child), "$name: nothing left running");
+    close $c;
+  }
+
+  # --- a second SIGTERM skips the wait
+  {
+    my $s = start_server($tcpserver, ['-v', '-G', '30+5', @$opts, '127.0.0.1', '0', 'sleep', '30']);
+    my $c = connect_to($s->{port});
+    my $child = the_child($s);
+    kill 'TERM', $s->{pid};
+    log_has($s, qr/drain: stopped accepting/, 2);
+    my $start = time;
+    kill 'TERM', $s->{pid};
+    my $status = wait_pid($s->{pid}, 5);
+    my $took = time - $start;
+    is($status, 0, "$name: second SIGTERM: the server exits 0");
+    cmp_ok($took, '<', 2, "$name: the children got TERM at once (" . sprintf('%.2f', $took) . ' s, not 30)');
+    ok(in_order(slurp($s->{log}), 'tcpserver: drain: deadline, sending TERM to 1 children',
+                "tcpserver: end $child status 15", 'tcpserver: drain: done'),
+       "$name: log: TERM sent, the child's end") or diag(slurp($s->{log}));
+    ok(!alive($child), "$name: the child is gone");
+    close $c;
+  }
+
+  # --- -q: no drain lines; the default verbosity logs them
+  for my $v (['-q', 0], ['', 1]) {
+    my ($flag, $logs) = @$v;
+    my $s = start_server($tcpserver, [($flag ? $flag : ()), '-G', '1+1', @$opts, '127.0.0.1', '0', 'sleep', '30']);
+    my $c = connect_to($s->{port});
+    my $child = the_child($s);
+    kill 'TERM', $s->{pid};
+    is(wait_pid($s->{pid}, 5), 0, "$name " . ($flag || 'default') . ': the server exits 0');
+    my $log = slurp($s->{log});
+    if ($logs) {
+      is($log, "tcpserver: drain: stopped accepting, waiting for 1 children\n"
+             . "tcpserver: drain: deadline, sending TERM to 1 children\n"
+             . "tcpserver: drain: done\n", "$name default: the drain lines only");
+    } else {
+      is($log, '', "$name -q: no drain lines");
+    }
+    ok(!alive($child), "$name " . ($flag || 'default') . ': the child is gone');
+    close $c;
+  }
+}
+done_testing();
