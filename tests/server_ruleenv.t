@@ -68,8 +68,7 @@ my $big = parent_ticks($cdb{30000}, 20);
 my $ratio = $small > 0 ? $big / $small : $big * 1000;
 diag(sprintf 'parent CPU per connection: %.2f ms with 3,000 variables, %.2f ms with 30,000: %.1fx',
              $small * 10, $big * 10, $ratio);
-{
-  local $TODO = 'quadratic: after envb_reset, arena_add walks every full chunk from the head of the list for each variable';
-  cmp_ok($ratio, '<', 30, '30,000 variables cost the parent about 10 times what 3,000 cost (linear), not 100 times');
-}
+# A ratio of the same run, with room for noise threefold (quadratic was
+# about 100); the speed itself is make bench's (the ruleenv part).
+cmp_ok($ratio, '<', 30, '30,000 variables cost the parent about 10 times what 3,000 cost (linear), not 100 times');
 done_testing();

@@ -21,26 +21,31 @@ void envb_init(struct envb *e, char **base)
 void envb_reset(struct envb *e)
 {
   for (struct envb_chunk *c = e->chunks; c; c = c->next) c->used = 0;
+  e->cur = e->chunks;
   e->nomem = 0;
   e->nops = 0;
 }
 
+/* Room for len bytes: in the chunk being filled or one after it (never
+   back: the ones before are full, so that n strings cost O(n) however
+   many chunks they fill), else in a new chunk at the end. */
 static char *arena_add(struct envb *e, size_t len)
 {
-  for (struct envb_chunk *c = e->chunks; c; c = c->next)
-    if (c->size - c->used >= len) {
-      char *p = c->data + c->used;
-      c->used += len;
-      return p;
-    }
-  size_t size = len > 4096 ? len : 4096;
-  struct envb_chunk *c = malloc(sizeof *c + size);
-  if (!c) { e->nomem = 1; return NULL; }
-  c->size = size;
-  c->used = len;
-  c->next = e->chunks;
-  e->chunks = c;
-  return c->data;
+  while (e->cur && e->cur->size - e->cur->used < len) e->cur = e->cur->next;
+  if (!e->cur) {
+    size_t size = len > 4096 ? len : 4096;
+    struct envb_chunk *c = malloc(sizeof *c + size);
+    if (!c) { e->nomem = 1; return NULL; }
+    c->size = size;
+    c->used = 0;
+    c->next = NULL;
+    if (e->last) e->last->next = c;
+    else e->chunks = c;
+    e->last = e->cur = c;
+  }
+  char *p = e->cur->data + e->cur->used;
+  e->cur->used += len;
+  return p;
 }
 
 /* The array grown to hold need items (doubling keeps n appends linear),

@@ -19,7 +19,9 @@ struct envb {
   size_t veccap;
   size_t *slots;    /* name -> 1 + index of its last op; 0 is empty */
   size_t nslots;    /* a power of two, at least twice nops */
-  struct envb_chunk *chunks;  /* the strings of the ops */
+  struct envb_chunk *chunks;  /* the strings of the ops, in order */
+  struct envb_chunk *cur;     /* the one being filled; those before are full */
+  struct envb_chunk *last;
   int nomem;        /* set when an allocation failed */
 };
 
