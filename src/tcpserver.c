@@ -8,9 +8,10 @@
    Both write the same log lines in the same order; the "pid" and
    "ok"/"deny" lines always come from the child, as in 0.88.
 
-   Signals: SIGCHLD and SIGTERM stay blocked except inside ppoll, so a
-   signal can never slip in between a check and a wait, and costs no
-   system call per connection. */
+   Signals: SIGCHLD stays blocked except inside epoll_pwait, so that it
+   can never slip in between a check and a wait, and costs no system
+   call per connection; SIGTERM is never blocked (it ends the server at
+   once, or with -G starts the drain). */
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
@@ -393,6 +394,70 @@ static void print_port(unsigned port)
   write_all(1, buf, n);
 }
 
+/* ---- the log ---- */
+
+static volatile sig_atomic_t drain_asked;
+
+/* One log line, in one write.  It blocks, as in 0.88, when the logger
+   falls behind (it slows the server and loses nothing); but once a drain
+   is asked for, a logger that does not read is not waited for: that
+   line is dropped, so that the drain can run and the server end. */
+static pid_t server_pid;
+
+static int log_writable(int ms)
+{
+  struct pollfd out = { .fd = 2, .events = POLLOUT };
+  return poll(&out, 1, ms) == 1;
+}
+
+/* 1 if the server has a SIGTERM pending (it cannot take it while its
+   vfork child runs), from /proc: only asked while the log is blocked. */
+static int server_term_pending(void)
+{
+  char path[64] = "/proc/", buf[2048];
+  size_t n = 6 + fmt_ulong(path + 6, (unsigned long) server_pid);
+  memcpy(path + n, "/status", 8);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t got = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (got <= 0) return 0;
+  buf[got] = 0;
+  const char *line = strstr(buf, "\nShdPnd:");
+  if (!line) return 0;
+  unsigned long long mask = strtoull(line + 8, NULL, 16);
+  return (mask >> (SIGTERM - 1)) & 1;
+}
+
+/* A vfork child whose log write would block holds the server in its
+   vfork, where a SIGTERM cannot reach it: it waits for the logger a
+   tenth of a second at a time, and ends once the server has a SIGTERM
+   pending, so that the server takes it (and ends, as in 0.88). */
+static void child_wait_for_log(void)
+{
+  while (!log_writable(100))
+    if (server_term_pending()) _exit(0);
+}
+
+static void log_write(struct logline *l)
+{
+  const char *p = l->buf;
+  size_t n = l->len;
+  int child = getpid() != server_pid;
+  l->buf[n++] = '\n';   /* logline keeps a byte for it */
+  while (n) {
+    if (drain_asked && !log_writable(0)) return;
+    if (child && !log_writable(0)) child_wait_for_log();
+    ssize_t w = write(2, p, n);
+    if (w > 0) {
+      p += w;
+      n -= (size_t) w;
+    } else if (w == 0 || errno != EINTR) {
+      return;
+    }
+  }
+}
+
 /* ---- the server's state ---- */
 
 /* Connections waiting for their PROXY header at most; a new one beyond
@@ -493,7 +558,7 @@ static void print_status(const struct options *opt, size_t n)
   logline_num(&l, n);
   logline_add(&l, "/", 1);
   logline_num(&l, opt->limit);
-  logline_write(&l, 2);
+  log_write(&l);
 }
 
 static void print_end(const struct options *opt, pid_t pid, int status)
@@ -504,7 +569,7 @@ static void print_end(const struct options *opt, pid_t pid, int status)
   logline_num(&l, (unsigned long) pid);
   logline_str(&l, " status ");
   logline_num(&l, (unsigned) status);
-  logline_write(&l, 2);
+  log_write(&l);
 }
 
 /* Children the reaper could not be given, or could not watch: reaped
@@ -640,10 +705,22 @@ static void descriptor_budget(struct server *srv)
 }
 
 static volatile sig_atomic_t got_child, got_term;
+static int term_pipe[2] = { -1, -1 };   /* -G: wakes the wait on SIGTERM */
 
 static void on_child(int sig) { (void) sig; got_child = 1; }
-/* -G: SIGTERM starts the drain (blocked outside the wait, like SIGCHLD). */
-static void on_term_drain(int sig) { (void) sig; got_term = 1; }
+/* -G: SIGTERM starts the drain.  It is never blocked, so that it also
+   gets through a log write that blocks on a logger that stopped
+   reading; the pipe wakes the wait however it came in between.  A
+   child not yet running its program ends, as in 0.88. */
+static void on_term_drain(int sig)
+{
+  int e = errno;
+  (void) sig;
+  if (getpid() != server_pid) _exit(0);
+  got_term = drain_asked = 1;
+  if (write(term_pipe[1], "", 1) < 0) {}   /* full: a wake-up is pending */
+  errno = e;
+}
 /* As in 0.88, SIGTERM ends the server at once, whatever it is doing:
    also while a log write blocks on a reader that stopped reading. */
 static void on_term(int sig) { (void) sig; _exit(0); }
@@ -665,7 +742,6 @@ static void signals_init(struct server *srv)
   sigset_t blocked;
   sigemptyset(&blocked);
   sigaddset(&blocked, SIGCHLD);
-  if (srv->opt.drain_ms) sigaddset(&blocked, SIGTERM);
   sigprocmask(SIG_BLOCK, &blocked, &srv->startup_mask);
   srv->waiting_mask = srv->startup_mask;
   sigdelset(&srv->waiting_mask, SIGCHLD);
@@ -673,6 +749,9 @@ static void signals_init(struct server *srv)
   srv->watched_mask = srv->waiting_mask;
   sigaddset(&srv->watched_mask, SIGCHLD);
   catch_signal(SIGCHLD, on_child);
+  server_pid = getpid();
+  if (srv->opt.drain_ms && pipe2(term_pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+    msg_fatal_sys("unable to create pipe");
   catch_signal(SIGTERM, srv->opt.drain_ms ? on_term_drain : on_term);
   catch_signal(SIGPIPE, SIG_IGN);
 }
@@ -682,6 +761,7 @@ static void signals_init(struct server *srv)
 #define LISTEN_TAG UINT64_MAX
 #define PENDING_TAG (1ull << 62)
 #define CHILDREN_TAG (1ull << 61)
+#define TERM_TAG (1ull << 60)
 
 static int pending_wait_ms(const struct server *srv, int ms);
 static int looks_wait_ms(const struct server *srv, int ms);
@@ -691,8 +771,11 @@ static void pending_expire(struct server *srv);
 
 static void events_init(struct server *srv)
 {
+  struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TERM_TAG };
   srv->epfd = epoll_create1(EPOLL_CLOEXEC);
-  if (srv->epfd < 0) msg_fatal_sys("unable to create epoll instance");
+  if (srv->epfd < 0 ||
+      (term_pipe[0] >= 0 && epoll_ctl(srv->epfd, EPOLL_CTL_ADD, term_pipe[0], &ev) < 0))
+    msg_fatal_sys("unable to create epoll instance");
   srv->reaper.fd = -1;
 }
 
@@ -732,7 +815,7 @@ static void log_drain(const struct options *opt, const char *what, size_t n, con
     logline_num(&l, n);
     logline_str(&l, tail);
   }
-  logline_write(&l, 2);
+  log_write(&l);
 }
 
 static void signal_children(const struct server *srv, int sig)
@@ -775,7 +858,10 @@ static void wait_for(struct server *srv, int ms, int listen)
   for (int i = 0; i < n; i++) {
     uint64_t tag = ev[i].data.u64;
     if (tag == LISTEN_TAG) continue;
-    if (tag == CHILDREN_TAG) reap_ready(srv);
+    if (tag == TERM_TAG) {
+      char buf[64];
+      while (read(term_pipe[0], buf, sizeof buf) > 0) {}
+    } else if (tag == CHILDREN_TAG) reap_ready(srv);
     else if (tag & PENDING_TAG) pending_readable(srv, (size_t) (tag & ~PENDING_TAG));
     else reap_one(srv, (pid_t) tag);
   }
@@ -1172,7 +1258,7 @@ static void log_pid(pid_t pid, const struct conn *c)
   logline_num(&l, (unsigned long) pid);
   logline_str(&l, " from ");
   logline_ip(&l, &c->remote);
-  logline_write(&l, 2);
+  log_write(&l);
 }
 
 /* "tcpserver: proxy PID from IP:PORT": the proxy a client came through. */
@@ -1185,7 +1271,7 @@ static void log_proxy(pid_t pid, const struct conn *c)
   logline_ip(&l, &c->proxy_ip);
   logline_add(&l, ":", 1);
   logline_num(&l, c->proxy_port);
-  logline_write(&l, 2);
+  log_write(&l);
 }
 
 static void log_verdict(pid_t pid, const struct conn *c)
@@ -1195,7 +1281,7 @@ static void log_verdict(pid_t pid, const struct conn *c)
   logline_num(&l, (unsigned long) pid);
   logline_add(&l, " ", 1);
   log_addresses(&l, c);
-  logline_write(&l, 2);
+  log_write(&l);
 }
 
 /* "tcpserver: limit PID LOCAL REMOTE WHAT COUNT/MAX" (PID 0: the parent
@@ -1225,7 +1311,7 @@ static void log_limit(const struct options *opt, pid_t pid, const struct conn *c
   }
   logline_add(&l, "/", 1);
   logline_num(&l, c->limit_max);
-  logline_write(&l, 2);
+  log_write(&l);
 }
 
 /* The refused client gets the message and CRLF, if the socket takes them
@@ -1323,10 +1409,13 @@ static _Noreturn void run_child(struct server *srv, struct conn *c)
 }
 
 /* vfork: the parent waits until the child has exec'd or exited, so the
-   child may use the connection and the environment as they are. */
+   child may use the connection and the environment as they are.  With
+   -G a fork instead: a vfork child blocked in a log write would hold the
+   parent, and with it the drain, for as long as the logger reads
+   nothing (a signal does not end the wait of a vfork). */
 static pid_t spawn_fast(struct server *srv, struct conn *c)
 {
-  pid_t pid = vfork();
+  pid_t pid = srv->opt.drain_ms ? fork() : vfork();
   if (pid == 0) run_child(srv, c);
   return pid;
 }

@@ -84,7 +84,8 @@ for my $srv (@servers) {
     # which may take longer than the pace of the connections here.
     next if $who eq 'reference' && $name eq 'slow';
     my ($status, $fill, $made, $took, $stuck) = term_while_log_blocks($bin, $opts);
-    cmp_ok($fill, ">", 65536 - 4096, "$who $name: the log pipe is full ($fill bytes, $made connections)");
+    # Full or nearly: a writer may wait while the last page still has room.
+    cmp_ok($fill, ">", 65536 - 8192, "$who $name: the log pipe is full ($fill bytes, $made connections)");
     ok($stuck, "$who $name: the server is stuck on its log (a connection unanswered)");
     is($status, 0, "$who $name: SIGTERM while a log write blocks: exit 0")
       or diag(defined $status ? "status $status" : 'still running after 5 s (killed)');
@@ -92,13 +93,12 @@ for my $srv (@servers) {
   }
 }
 
-# With -G the SIGTERM starts a drain instead, but a drain that cannot
-# begin (the log write blocks with SIGTERM held back) leaves the port
-# taken and the server running for ever.
+# With -G the SIGTERM starts a drain instead; a logger that does not read
+# must not keep the drain from running (it once held SIGTERM back for
+# good, the port taken and the server running for ever).
 {
   my ($status, $fill, $made, $took, $stuck) = term_while_log_blocks(ours('tcpserver'), [qw(-G 1+1 -HRl x)]);
   ok($stuck, "-G: the server is stuck on its log ($fill bytes, $made connections)");
-  local $TODO = '-G: SIGTERM is blocked outside epoll_pwait, so a blocked log write holds it back';
   is($status, 0, '-G: SIGTERM while a log write blocks: the server ends (exit 0) within 5 s')
     or diag(defined $status ? "status $status" : 'still running after 5 s (killed)');
 }
