@@ -1,7 +1,7 @@
 /* loadgen: keep N connections in flight against a TCP server on the
    loopback, read each to EOF, report throughput and latency.
    usage: loadgen [-c concurrency] [-n total] [-t seconds] [-e bytes]
-                  [-s source [-a addresses]] [-w | -h] [-p 1|2] ip port
+                  [-s source [-a addresses]] [-w | -h] [-p 1|2] [-r rate] ip port
    -s binds each socket to the source address (e.g. 127.0.0.2 on lo);
    with -a N the IPv4 source cycles through N consecutive addresses from
    it (a client of many addresses).  -w: a client that never reads: it
@@ -66,7 +66,7 @@ static void die(const char *what)
 
 static void usage(void)
 {
-  fputs("loadgen: usage: loadgen [-c concurrency] [-n total] [-t seconds] [-e bytes] [-s source [-a addresses]] [-w | -h] [-p 1|2] ip port\n", stderr);
+  fputs("loadgen: usage: loadgen [-c concurrency] [-n total] [-t seconds] [-e bytes] [-s source [-a addresses]] [-w | -h] [-p 1|2] [-r rate] ip port\n", stderr);
   exit(100);
 }
 
@@ -189,7 +189,8 @@ int main(int argc, char **argv)
   struct epoll_event evs[256];
 
   const char *src = NULL;
-  while ((opt = getopt(argc, argv, "c:n:t:e:s:a:whp:")) != -1) {
+  double rate = 0;   /* -r: connections started per second at most; 0 no limit */
+  while ((opt = getopt(argc, argv, "c:n:t:e:s:a:whp:r:")) != -1) {
     switch (opt) {
     case 'c': concurrency = atol(optarg); break;
     case 'n': total = atol(optarg); break;
@@ -199,6 +200,7 @@ int main(int argc, char **argv)
     case 'a': source_count = strtoul(optarg, NULL, 10); break;
     case 'w': never_read = 1; break;
     case 'h': half_close = 1; break;
+    case 'r': rate = atof(optarg); break;
     case 'p':
       if (!strcmp(optarg, "1")) { header = proxy_v1; headerlen = sizeof proxy_v1 - 1; }
       else if (!strcmp(optarg, "2")) { header = proxy_v2; headerlen = sizeof proxy_v2; }
@@ -225,15 +227,18 @@ int main(int argc, char **argv)
   deadline = t0 + (long long) (seconds * 1e9);
   for (;;) {
     int n, i;
-    while (inflight < concurrency && started < total) {
+    long allowed = rate > 0 ? (long) ((now_ns() - t0) / 1e9 * rate) + 1 : total;
+    while (inflight < concurrency && started < total && started < allowed) {
       long before = failed;
       start_one(ep);
       if (failed == before) inflight++;
     }
-    if (inflight == 0) break;
+    if (inflight == 0 && (started >= total || rate <= 0)) break;
     long long left = deadline - now_ns();
     if (left <= 0) break;
-    n = epoll_wait(ep, evs, 256, (int) (left / 1000000) + 1);
+    int wait_ms = (int) (left / 1000000) + 1;
+    if (rate > 0 && started < total && wait_ms > 1) wait_ms = 1;   /* the next start */
+    n = epoll_wait(ep, evs, 256, wait_ms);
     if (n == -1 && errno != EINTR) die("unable to wait");
     for (i = 0; i < n; i++)
       if (!drain(evs[i].data.fd, evs[i].events)) inflight--;

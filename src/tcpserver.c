@@ -1323,13 +1323,12 @@ static void tell_refused(const struct conn *c)
 {
   char buf[REFUSAL_MSG_MAX + 2];
   size_t n = c->limit_msg ? c->limit_msglen : 0;
-  if (c->limit_msg) {
-    if (n > REFUSAL_MSG_MAX) n = REFUSAL_MSG_MAX;
-    memcpy(buf, c->limit_msg, n);
-    buf[n++] = '\r';
-    buf[n++] = '\n';
-    send(c->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-  }
+  if (!c->limit_msg) return;   /* nothing to tell: the close says it all */
+  if (n > REFUSAL_MSG_MAX) n = REFUSAL_MSG_MAX;
+  memcpy(buf, c->limit_msg, n);
+  buf[n++] = '\r';
+  buf[n++] = '\n';
+  send(c->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
   shutdown(c->fd, SHUT_WR);
   recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
 }
