@@ -20,6 +20,14 @@ int clientcount_init(struct clientcount *cc, size_t capacity, int counting,
   return 0;
 }
 
+void clientcount_free(struct clientcount *cc)
+{
+  children_free(cc->children);
+  conncount_free(cc->counts);
+  cc->children = NULL;
+  cc->counts = NULL;
+}
+
 static int is_v4(const struct ip_addr *ip) { return ip->family == AF_INET; }
 
 int clientcount_client(const struct clientcount *cc, const struct ip_addr *ip,

@@ -39,6 +39,8 @@ struct clientcount {
 int clientcount_init(struct clientcount *cc, size_t capacity, int counting,
                      unsigned prefix_v4, unsigned prefix_v6);
 
+void clientcount_free(struct clientcount *cc);
+
 /* The client key of ip (the server's prefix for its family): 0 or -1. */
 int clientcount_client(const struct clientcount *cc, const struct ip_addr *ip,
                        struct clientkey *key);

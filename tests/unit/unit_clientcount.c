@@ -86,5 +86,7 @@ int main(void)
   tap_ok(clientcount_keys(&off, &ip, keys) == 0 && clientcount_add(&off, 7, &ip, keys, 0),
          "not counting: children only");
   tap_ok(net(&off, ip, 24, 1) == 1, "a network by a walk even then");
+  clientcount_free(&off);
+  clientcount_free(&cc);
   return tap_done();
 }
