@@ -42,7 +42,8 @@ static int take_requests(int ep, int fd)
   while ((got = recv(fd, pids, sizeof pids, MSG_DONTWAIT)) > 0)
     for (size_t i = 0; i < (size_t) got / sizeof *pids; i++)
       if (pids[i] > 0) watch(ep, fd, pids[i]);
-  return got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR) ? -1 : 0;
+  /* got <= 0 here: 0 is the end, -1 an error unless there is just no more */
+  return got == 0 || (errno != EAGAIN && errno != EINTR) ? -1 : 0;
 }
 
 /* Its own descriptor table, with nothing of the server's but its end of
