@@ -8,6 +8,12 @@
    Both write the same log lines in the same order; the "pid" and
    "ok"/"deny" lines always come from the child, as in 0.88.
 
+   Around that chain, and only when asked for: per-client limits decided
+   from the parent's counts (clientcount, ratelimit), PROXY headers read
+   by the parent as they arrive (proxywait), a reaper thread naming the
+   children that ended (reaper), socket activation, readiness and the
+   drain of -G.
+
    Signals: SIGCHLD stays blocked except inside epoll_pwait, so that it
    can never slip in between a check and a wait, and costs no system
    call per connection; SIGTERM is never blocked (it ends the server at
