@@ -3,14 +3,6 @@
 #include <sys/socket.h>
 #include "clientkey.h"
 
-static void mask_bytes(uint8_t *dst, const unsigned char *src,
-                       unsigned prefix)
-{
-  unsigned whole = prefix / 8, bits = prefix % 8;
-  memcpy(dst, src, whole);
-  if (bits) dst[whole] = (uint8_t) (src[whole] & (0xff00u >> bits));
-}
-
 int clientkey_make(struct clientkey *k, const struct ip_addr *ip,
                    unsigned prefix)
 {
@@ -30,8 +22,10 @@ int clientkey_make(struct clientkey *k, const struct ip_addr *ip,
     errno = EINVAL;
     return -1;
   }
+  struct ip_addr net = *ip;
+  ip_mask(&net, prefix);
   k->prefix = (uint8_t) prefix;
-  mask_bytes(k->a, ip->a, prefix);
+  memcpy(k->a, net.a, max / 8);
   return 0;
 }
 

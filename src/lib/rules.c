@@ -208,11 +208,7 @@ static int try_dotted(struct search *s, const char *ipstr)
 static int try_cidr(struct search *s, const struct ip_addr *ip, unsigned len)
 {
   struct ip_addr net = *ip;
-  unsigned bytes = ip->family == AF_INET ? 4 : 16;
-  for (unsigned i = 0; i < bytes; i++) {
-    unsigned keep = len > 8 * i ? len - 8 * i : 0;
-    if (keep < 8) net.a[i] &= (unsigned char) (0xff00u >> keep);
-  }
+  ip_mask(&net, len);
   char text[IP_FMT_SIZE + 8];
   size_t n = ip_format(&net, text);
   text[n++] = '/';
