@@ -4,26 +4,19 @@
 # still ends the options as in 0.88.
 use strict;
 use warnings;
-use Test::More;
 use FindBin;
-use File::Temp qw(tempdir);
+use lib "$FindBin::Bin/lib";
+use Ucspi;
+use Test::More;
 
-my $bin = $ENV{UCSPI_BIN} || 'build';
-my $dir = tempdir(CLEANUP => 1);
-open my $vf, '<', "$FindBin::Bin/../VERSION" or die "VERSION: $!";
-chomp(my $version = <$vf>);
+my $bin = ours();
+chomp(my $version = slurp("$FindBin::Bin/../VERSION"));
 
-sub slurp { my ($f) = @_; open my $h, '<:raw', $f or return ''; local $/; my $d = <$h>; defined $d ? $d : '' }
+# (exit code, stdout, stderr); a program still running after 2 s (a
+# server) is stopped and gives -1.
 sub run {
-  my @cmd = @_;
-  my $pid = fork();
-  if (!$pid) {
-    chdir $dir;
-    open STDIN, '<', '/dev/null'; open STDOUT, '>', "$dir/out"; open STDERR, '>', "$dir/err";
-    exec('timeout', '5', @cmd) or exit 99;
-  }
-  waitpid($pid, 0);
-  return ($? >> 8, slurp("$dir/out"), slurp("$dir/err"));
+  my $r = run_cmd([@_], timeout => 2);
+  return ($r->{status}, $r->{out}, $r->{err});
 }
 
 for my $p (qw(tcpserver tcpclient rblsmtpd tcprules tcprulescheck recordio argv0 fixcrio)) {
@@ -41,7 +34,7 @@ for my $p (qw(tcpserver tcpclient rblsmtpd tcprules tcprulescheck recordio argv0
 
 # Not alone: "--help" ends the options, 0.88's way.
 my ($code, $out, $err) = run("$bin/tcpserver", '--help', '127.0.0.1', '0', 'true');
-is("$code $out$err", "124 ", "tcpserver --help 127.0.0.1 0 true runs a server");
+is("$code $out$err", "-1 ", "tcpserver --help 127.0.0.1 0 true runs a server (still running)");
 ($code, $out, $err) = run("$bin/tcprulescheck", '--help', 'x');
 is("$code $err", "111 tcprulescheck: fatal: unable to read --help: file does not exist\n",
    "tcprulescheck --help x: --help is the file name, as in 0.88");

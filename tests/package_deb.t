@@ -7,6 +7,9 @@
 # when UCSPI_DEB_CHECK=1, as make deb-check sets it.
 use strict;
 use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
 use Test::More;
 use File::Temp qw(tempdir);
 use IO::Socket::IP;
@@ -20,7 +23,6 @@ for (qw(git dpkg-buildpackage dpkg-deb dpkg lintian)) {
 delete @ENV{qw(MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES B EXTRA_CFLAGS EXTRA_LDFLAGS
   NOSTRIP STATIC WERROR CHECK_ASAN DESTDIR PREFIX DOCDIR DEPS)};
 my $tmp = tempdir(CLEANUP => 1);
-sub slurp { my ($f) = @_; open my $h, '<', $f or return ''; local $/; my $d = <$h>; defined $d ? $d : '' }
 sub run_log { my ($cmd, $log) = @_; my $rc = system("$cmd >$log 2>&1"); diag(`tail -n 30 $log`) if $rc; $rc == 0 }
 
 chomp(my $top = `git rev-parse --show-toplevel`);

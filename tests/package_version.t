@@ -3,10 +3,12 @@
 # man pages as built show the same.
 use strict;
 use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
 use Test::More;
 use Cwd qw(abs_path);
 
-sub slurp { my ($f) = @_; open my $h, '<', $f or return ''; local $/; my $d = <$h>; defined $d ? $d : '' }
 my $version = slurp('VERSION');
 chomp $version;
 like($version, qr/^\d+\.\d+\.\d+$/, "VERSION holds one version ($version)");

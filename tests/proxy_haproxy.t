@@ -47,12 +47,6 @@ my @common = ('-v', '-H', '-R', '-l', 'x', '-x', "$dir/rules.cdb");
 my $srv = start_server(ours('tcpserver'), [@common, '127.0.0.1', '0', $prog]);
 my $lim = start_server(ours('tcpserver'), [@common, '-C', '1:busy', '127.0.0.1', '0', $prog]);
 
-sub free_port {
-  my $s = IO::Socket::IP->new(Listen => 1, LocalHost => '127.0.0.1', LocalPort => 0) or die "probe: $!";
-  my $p = $s->sockport;
-  close $s;
-  return $p;
-}
 
 # The example configuration with the test's ports and stats socket, and
 # a third frontend to the -C 1 server.

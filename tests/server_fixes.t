@@ -105,12 +105,6 @@ for my $srv (@servers) {
 
 # --- fd 0 or fd 1 closed at start
 
-sub free_port {
-  my $s = IO::Socket::IP->new(Listen => 1, LocalHost => '127.0.0.1', LocalPort => 0) or die "$!";
-  my $port = $s->sockport;
-  close $s;
-  return $port;
-}
 
 # The server with fd FD closed; returns (pid, port, log) once it serves.
 sub start_closed {

@@ -12,6 +12,9 @@
 # directory (supervisors, run scripts, tcpserver and its children).
 use strict;
 use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Ucspi;
 use Test::More;
 use File::Temp qw(tempdir);
 use Cwd qw(abs_path);
@@ -49,24 +52,9 @@ sub kill_all {
 END { local $?; kill_all() }
 $SIG{ALRM} = sub { die "timeout\n" };
 
-sub have { system("command -v $_[0] >/dev/null 2>&1") == 0 }
-sub slurp { my ($f) = @_; open my $h, '<', $f or return ''; local $/; my $d = <$h>; defined $d ? $d : '' }
-sub spew { my ($f, $d) = @_; open my $h, '>', $f or die "$f: $!"; print $h $d; close $h }
-sub wait_until {
-  my ($secs, $cond) = @_;
-  my $until = time + $secs;
-  while (time < $until) { return 1 if $cond->(); sleep 0.1 }
-  return $cond->();
-}
 sub count { my ($text, $re) = @_; my $n = () = $text =~ /$re/g; $n }
 
 # A port the kernel chose, released for the service to take.
-sub free_port {
-  my $s = IO::Socket::IP->new(Listen => 1, LocalHost => '127.0.0.1', LocalPort => 0) or die "probe: $!";
-  my $p = $s->sockport;
-  close $s;
-  return $p;
-}
 
 # A copy of examples/$what as $dir, with ./conf pointing at 127.0.0.1:$port.
 sub service_copy {
@@ -145,7 +133,7 @@ sub check_echo {
 }
 
 subtest 'daemontools: svscan, svc, multilog' => sub {
-  for (qw(svscan supervise svc multilog)) { plan skip_all => "no $_ (package daemontools)" unless have($_) }
+  for (qw(svscan supervise svc multilog)) { plan skip_all => "no $_ (package daemontools)" unless have_tool($_) }
   my $port = free_port();
   my $svc = "$scratch/dt/service/echo";
   service_copy('daemontools/echo', $svc, "IP=127.0.0.1\nPORT=$port\n");
@@ -159,7 +147,7 @@ subtest 'daemontools: svscan, svc, multilog' => sub {
 };
 
 subtest 'runit: runsv, sv, svlogd' => sub {
-  for (qw(runsv sv svlogd)) { plan skip_all => "no $_ (package runit)" unless have($_) }
+  for (qw(runsv sv svlogd)) { plan skip_all => "no $_ (package runit)" unless have_tool($_) }
   my $port = free_port();
   my $svc = "$scratch/runit/echo";
   service_copy('runit/echo', $svc, "IP=127.0.0.1\nPORT=$port\n");
@@ -173,7 +161,7 @@ subtest 'runit: runsv, sv, svlogd' => sub {
 };
 
 subtest 's6: s6-svscan, s6-svc, s6-log' => sub {
-  for (qw(s6-svscan s6-supervise s6-svc s6-log)) { plan skip_all => "no $_ (package s6)" unless have($_) }
+  for (qw(s6-svscan s6-supervise s6-svc s6-log)) { plan skip_all => "no $_ (package s6)" unless have_tool($_) }
   my $port = free_port();
   my $scan = "$scratch/s6/scan";
   my $svc = "$scan/echo";
@@ -199,7 +187,7 @@ subtest 's6: s6-svscan, s6-svc, s6-log' => sub {
 };
 
 subtest 'daemontools: svc -d drains (tcpserver -G of the run script)' => sub {
-  for (qw(svscan supervise svc svstat multilog)) { plan skip_all => "no $_ (package daemontools)" unless have($_) }
+  for (qw(svscan supervise svc svstat multilog)) { plan skip_all => "no $_ (package daemontools)" unless have_tool($_) }
   my $port = free_port();
   my $svc = "$scratch/drain/service/echo";
   my $log = "$svc/log/main/current";
@@ -299,7 +287,7 @@ subtest 'systemd: ucspi-echo.socket and .service under systemd-socket-activate' 
 };
 
 subtest 'qmail-smtpd style: tcprules one-liner, rblsmtpd, fake SMTP, under svscan' => sub {
-  for (qw(svscan svc multilog)) { plan skip_all => "no $_ (package daemontools)" unless have($_) }
+  for (qw(svscan svc multilog)) { plan skip_all => "no $_ (package daemontools)" unless have_tool($_) }
   plan skip_all => 'needs root (tcpserver -u/-g of the run script)' unless $> == 0;
   my ($uid, $gid) = (scalar getpwnam('nobody'), scalar getgrnam('nogroup'));
   plan skip_all => 'no user nobody or group nogroup' unless defined $uid && defined $gid;

@@ -30,12 +30,6 @@ env | grep -E '^(LISTEN_|NOTIFY_SOCKET)' | sort
 EOF
 chmod 0755, $prog;
 
-sub free_port {
-  my $s = IO::Socket::IP->new(Listen => 1, LocalHost => '127.0.0.1', LocalPort => 0) or die "probe: $!";
-  my $p = $s->sockport;
-  close $s;
-  return $p;
-}
 sub connects {
   my $c = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $_[0], Timeout => 3);
   return $c ? 1 : 0;

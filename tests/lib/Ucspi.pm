@@ -62,6 +62,9 @@
 #       what came before EOF, or undef when nothing came in time.
 #   read_to_eof(FH, SECONDS[, \$EOF])   all FH gives until EOF or the
 #       deadline; $EOF (optional) is set true when EOF was reached.
+#   free_port()           a TCP port on 127.0.0.1 free a moment ago (bind to
+#       0, read, close): for a program that cannot print its own; the
+#       caller retries if another process took it meanwhile.
 #   fetch(PORT[, DATA[, HOST]])   connect to HOST (127.0.0.1) PORT, send
 #       DATA and shut down the write side if DATA is defined, read to EOF
 #       within 10 s; what was read ('' when the connection fails).
@@ -101,7 +104,7 @@ our @EXPORT = qw(ours ref_bin have_ref have_tool
   skip_all need_ours need_ref need_tool
   start_process background wait_pid stop_pid start_server stop_server run_cmd
   log_settled normalise
-  line_within read_to_eof fetch wait_until
+  line_within read_to_eof fetch free_port wait_until
   private_net need_private_net
   tmpdir slurp spew show show_text
   fd_count children cpu_ticks);
@@ -278,6 +281,13 @@ sub run_cmd {
 }
 
 # --- reading and waiting
+
+sub free_port {
+  my $s = IO::Socket::IP->new(Listen => 1, LocalHost => '127.0.0.1', LocalPort => 0) or die "free_port: $!";
+  my $p = $s->sockport;
+  close $s;
+  return $p;
+}
 
 sub line_within {
   my ($fh, $seconds) = @_;
