@@ -45,6 +45,13 @@ MAN5 := $(sort $(wildcard man/*.5))
 MANPAGES := $(patsubst man/%,$(B)/man/%,$(MAN1) $(MAN5))
 # Programs linked fully static: they start several times faster.
 STATIC_PROGS := tcprules tcprulescheck
+# Programs that run once per connection in front of the service, built
+# static on musl when musl-gcc (Debian's musl-tools) is there: a static
+# glibc program spends most of its start-up probing the CPU (CPUID, which
+# traps to the hypervisor on a VM), about 3 times a musl one's.  Without
+# musl-gcc, or in a build that is not static (make asan), they are built
+# as the others are, with one line saying so.
+STARTUP_PROGS := argv0 tcprulescheck
 LIBS := $(B)/libucspi.a -l:libcdb.a
 # Extra libraries of one program: LDLIBS_prog = ...
 LDLIBS_rblsmtpd = -lresolv
@@ -53,7 +60,7 @@ all: $(addprefix $(B)/,$(PROGS)) $(addprefix $(B)/,$(SCRIPTS)) $(MANPAGES)
 
 # The commands the objects were made with: a change (WERROR, CC,
 # EXTRA_CFLAGS, conf-cc) rebuilds them.  Rewritten only when it differs.
-BUILD_FLAGS = $(COMPILE) | $(LINK) | $(PREFIX)
+BUILD_FLAGS = $(COMPILE) | $(LINK) | $(PREFIX) | $(MUSL_COMPILE)
 $(B)/.flags: FORCE | $(B)/.cdb-ok
 	@mkdir -p $(B)
 	@echo '$(BUILD_FLAGS)' | cmp -s - $@ || echo '$(BUILD_FLAGS)' > $@
@@ -76,14 +83,17 @@ $(B)/libucspi.a: $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(addprefix $(B)/,$(filter-out $(STATIC_PROGS),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a $(B)/.flags
-	$(LINK) -o $@ $< $(LIBS) $(LDLIBS_$*)
-
-$(addprefix $(B)/,$(filter $(STATIC_PROGS),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a $(B)/.flags
-	$(LINK) $(STATIC) -o $@ $< $(LIBS) $(LDLIBS_$*)
-
 # Full static linking unless a sanitizer build asks otherwise.
 STATIC = -static
+include src/musl.mk
+
+$(addprefix $(B)/,$(filter-out $(STATIC_PROGS) $(MUSL_PROGS),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a $(B)/.flags
+	$(MUSL_FALLBACK_NOTE)
+	$(LINK) -o $@ $< $(LIBS) $(LDLIBS_$*)
+
+$(addprefix $(B)/,$(filter $(STATIC_PROGS),$(filter-out $(MUSL_PROGS),$(PROGS)))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a $(B)/.flags
+	$(MUSL_FALLBACK_NOTE)
+	$(LINK) $(STATIC) -o $@ $< $(LIBS) $(LDLIBS_$*)
 
 $(addprefix $(B)/,$(SCRIPTS)): $(B)/%: src/scripts/% $(B)/.flags
 	@mkdir -p $(dir $@)

@@ -8,12 +8,14 @@
 # the script prints the command to run.
 
 # Why each group is needed, and its packages.
-why_build="tinycdb's cdb.h and libcdb.a, to compile and link the rules code"
+why_build="tinycdb's cdb.h and libcdb.a, to compile and link the rules code; musl-gcc, for the per-connection programs' fast start-up"
 why_tests="the reference (Debian's ucspi-tcp 0.88) and the tools the tests run"
 why_sanitizers="the ASan and UBSan runtimes of the compiler, for the sanitizer suite"
 why_services="the supervisors the service examples are tested with"
 why_package="the tools that build and check the Debian package"
-pkgs_build="libcdb-dev"
+# musl-tools is optional: without it argv0 and tcprulescheck are linked
+# with glibc (src/musl.mk), and start about 3 times slower.
+pkgs_build="libcdb-dev musl-tools"
 # haproxy: a real balancer sending PROXY v1/v2 headers and health checks
 # (tests/proxy_haproxy.t); systemd: systemd-socket-activate, to hand
 # tcpserver its listening sockets without a running systemd
@@ -50,7 +52,12 @@ san_works() {
 # so that a tinycdb or a runtime from elsewhere counts too.
 missing() {
   case $1 in
-    build) cdb_works && return 0 ;;
+    build)
+      out=""
+      cdb_works || out=libcdb-dev
+      command -v musl-gcc >/dev/null 2>&1 || out="$out musl-tools"
+      echo $out
+      return 0 ;;
     sanitizers)
       san_works && return 0
       # The runtime of the compiler in use is enough.
@@ -105,7 +112,10 @@ for group in "$@"; do
   fi
   say "$group: installing $need ($why)"
   if [ "$group" = build ]; then
-    apt_install $need && cdb_works || { say "build: unable to install $need"; status=111; }
+    for p in $need; do
+      apt_install "$p" || say "build: unable to install $p"
+    done
+    cdb_works || { say "build: tinycdb is still missing"; status=111; }
     continue
   fi
   if [ "$group" = sanitizers ]; then
