@@ -50,8 +50,11 @@ STATIC_PROGS := tcprules tcprulescheck
 # glibc program spends most of its start-up probing the CPU (CPUID, which
 # traps to the hypervisor on a VM), about 3 times a musl one's.  Without
 # musl-gcc, or in a build that is not static (make asan), they are built
-# as the others are, with one line saying so.
+# as the others are, with one line saying so.  rblsmtpd needs glibc's
+# resolver: it is linked static and starts before libc where all it has
+# to do is run the SMTP server (PRESTART_PROGS).  src/startup.mk.
 STARTUP_PROGS := argv0 tcprulescheck
+PRESTART_PROGS := rblsmtpd
 LIBS := $(B)/libucspi.a -l:libcdb.a
 # Extra libraries of one program: LDLIBS_prog = ...
 LDLIBS_rblsmtpd = -lresolv
@@ -60,7 +63,7 @@ all: $(addprefix $(B)/,$(PROGS)) $(addprefix $(B)/,$(SCRIPTS)) $(MANPAGES)
 
 # The commands the objects were made with: a change (WERROR, CC,
 # EXTRA_CFLAGS, conf-cc) rebuilds them.  Rewritten only when it differs.
-BUILD_FLAGS = $(COMPILE) | $(LINK) | $(PREFIX) | $(MUSL_COMPILE)
+BUILD_FLAGS = $(COMPILE) | $(LINK) | $(PREFIX) | $(MUSL_COMPILE) | $(PRESTART_ON)
 $(B)/.flags: FORCE | $(B)/.cdb-ok
 	@mkdir -p $(B)
 	@echo '$(BUILD_FLAGS)' | cmp -s - $@ || echo '$(BUILD_FLAGS)' > $@
@@ -85,9 +88,9 @@ $(B)/libucspi.a: $(LIBOBJ)
 
 # Full static linking unless a sanitizer build asks otherwise.
 STATIC = -static
-include src/musl.mk
+include src/startup.mk
 
-$(addprefix $(B)/,$(filter-out $(STATIC_PROGS) $(MUSL_PROGS),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a $(B)/.flags
+$(addprefix $(B)/,$(filter-out $(STATIC_PROGS) $(MUSL_PROGS) $(PRESTART_ON),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a $(B)/.flags
 	$(MUSL_FALLBACK_NOTE)
 	$(LINK) -o $@ $< $(LIBS) $(LDLIBS_$*)
 
@@ -179,12 +182,19 @@ BENCH_TOOLS := loadgen bareloop genrules spawnloop
 $(addprefix $(B)/bench/,$(BENCH_TOOLS)): $(B)/bench/%: bench/%.c $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(COMPILE) -o $@ $<
-# The service of the benchmarks and load tests: static and never
-# sanitized (not under test itself), so that it starts fast.
+# The services of the benchmarks and load tests: static (on musl when
+# there is musl-gcc) and never sanitized (not under test themselves), so
+# that they start fast and the figures are the servers'.
 $(B)/bench/okchild $(B)/bench/holdchild: $(B)/bench/%: bench/%.c $(B)/.flags
 	@mkdir -p $(dir $@)
-	$(filter-out $(EXTRA_CFLAGS),$(COMPILE)) -static -s -o $@ $<
-bench: all $(addprefix $(B)/bench/,$(BENCH_TOOLS) okchild holdchild)
+	$(if $(MUSL_CC),$(MUSL_CC) $(wordlist 2,999,$(CONF_CC)),$(filter-out $(EXTRA_CFLAGS),$(COMPILE))) -static -s -o $@ $<
+# The service of the start-up part: static, on musl when there is musl-gcc
+# (the chains it ends measure the program in front of it).
+$(B)/bench/noop: bench/noop.c $(B)/.flags
+	@mkdir -p $(dir $@)
+	$(or $(MUSL_CC),$(firstword $(COMPILE))) -O2 -static -s -o $@ $<
+bench: all $(addprefix $(B)/bench/,$(BENCH_TOOLS) okchild holdchild noop)
+	@$(MAKE) --no-print-directory deps DEPS=bench
 	UCSPI_BIN=$(abspath $(B)) perl bench/run.pl
 
 # make asan: the whole test suite built with ASan and UBSan, in $(B)-asan.

@@ -396,7 +396,7 @@ int main(int argc, char **argv)
   decide_from_environment(st);
 
   int opt;
-  while ((opt = opts_next(argc, argv, "bBcCt:T:r:a:")) != -1) {
+  while ((opt = opts_next(argc, argv, RBLSMTPD_OPTIONS)) != -1) {
     switch (opt) {
     case 'b': st->rbl_bounces = 1; break;
     case 'B': st->rbl_bounces = 0; break;

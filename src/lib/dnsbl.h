@@ -5,6 +5,10 @@
    records of the answer, the message shown to the client.  No I/O here;
    the DNS packet is hostile input and every length is bounded. */
 
+/* rblsmtpd's options (opts.h), for its main and its start before libc
+   (rblstart.c). */
+#define RBLSMTPD_OPTIONS "bBcCt:T:r:a:"
+
 /* Longest text kept from a listing (the reference cuts it at 200). */
 #define DNSBL_TEXT_MAX 200
 /* Longest name dnsbl_name() builds (a DNS name has at most 253). */

@@ -49,3 +49,22 @@ $(MB)/libucspi.a: $(MUSL_LIBOBJ)
 
 $(addprefix $(B)/,$(MUSL_PROGS)): $(B)/%: $(MB)/obj/%.o $(MB)/libucspi.a $(B)/.flags
 	$(MUSL_LINK) -o $@ $< $(MB)/libucspi.a "$$($(firstword $(COMPILE)) -print-file-name=libcdb.a)"
+
+# PRESTART_PROGS: static, entered at prestart_entry (src/lib/prestart.h),
+# on x86-64 only.  The start before libc is compiled so that it calls
+# nothing (no stack protector, no sanitizer, no loop turned into a
+# memcpy call), and the object is checked for it.
+ifneq ($(STATIC),)
+ifneq ($(filter x86_64-%,$(shell $(firstword $(COMPILE)) -dumpmachine 2>/dev/null)),)
+PRESTART_ON := $(filter $(PRESTART_PROGS),$(PROGS))
+endif
+endif
+PRESTART_OBJ := $(B)/obj/lib/prestart.o $(B)/obj/lib/rblstart.o
+PRESTART_CFLAGS := -fno-builtin -fno-stack-protector -fno-sanitize=all \
+	$(if $(findstring clang,$(shell $(firstword $(COMPILE)) --version 2>/dev/null | head -n 1)),,-fno-tree-loop-distribute-patterns)
+$(PRESTART_OBJ): COMPILE += $(PRESTART_CFLAGS)
+
+$(addprefix $(B)/,$(PRESTART_ON)): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a $(B)/.flags
+	@bad=$$(nm -u $(PRESTART_OBJ) | awk 'NF == 2 { print $$2 }' | grep -vx -e _start -e prestart_program -e prestart_getenv -e prestart_operand); \
+	  [ -z "$$bad" ] || { echo "make: src/lib/prestart.c or rblstart.c calls $$bad before libc starts" >&2; exit 1; }
+	$(LINK) $(STATIC) -Wl,-u,prestart_entry -Wl,-e,prestart_entry -o $@ $< $(LIBS) $(LDLIBS_$*)
