@@ -1,7 +1,7 @@
 #!/bin/sh
 # make deps: install what the build and the tests need, one group at a
 # time, saying for each group what it is for and what it installs.
-# Usage: src/deps.sh GROUP...   (build tests sanitizers services package)
+# Usage: src/deps.sh GROUP...   (build tests sanitizers services package bench)
 # Only the build group is required: without it the script fails (exit
 # 111); a package of another group that cannot be had is reported, and the
 # tests that need it skip.  Installing needs root and apt-get; otherwise
@@ -13,6 +13,7 @@ why_tests="the reference (Debian's ucspi-tcp 0.88) and the tools the tests run"
 why_sanitizers="the ASan and UBSan runtimes of the compiler, for the sanitizer suite"
 why_services="the supervisors the service examples are tested with"
 why_package="the tools that build and check the Debian package"
+why_bench="perf, to count the servers' system calls, and ipsvd's tcpsvd, an anchor of make bench"
 # musl-tools is optional: without it argv0 and tcprulescheck are linked
 # with glibc (src/musl.mk), and start about 3 times slower.
 pkgs_build="libcdb-dev musl-tools"
@@ -24,6 +25,10 @@ pkgs_tests="ucspi-tcp tinycdb perl valgrind strace groff-base iproute2 haproxy s
 pkgs_sanitizers="libasan8 libubsan1 libclang-rt-14-dev"
 pkgs_services="daemontools runit s6"
 pkgs_package="build-essential debhelper devscripts lintian libcdb-dev"
+# make bench only (not make deps' default): linux-perf for perf trace;
+# ipsvd for tcpsvd, the peer server measured beside ours (Debian's
+# busybox has no tcpsvd applet).
+pkgs_bench="linux-perf ipsvd"
 
 say() { echo "deps: $*"; }
 
@@ -96,8 +101,8 @@ apt_install() {
 status=0
 for group in "$@"; do
   case $group in
-    build|tests|sanitizers|services|package) ;;
-    *) say "unknown group $group (build tests sanitizers services package)"; exit 100 ;;
+    build|tests|sanitizers|services|package|bench) ;;
+    *) say "unknown group $group (build tests sanitizers services package bench)"; exit 100 ;;
   esac
   eval "why=\$why_$group"
   need=$(missing "$group")
