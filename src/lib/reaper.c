@@ -15,9 +15,14 @@
 
 #define CONTROL_TAG UINT64_MAX
 
+static void tell_all(int fd, const pid_t *pids, size_t n)
+{
+  while (send(fd, pids, n * sizeof *pids, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
+}
+
 static void tell(int fd, pid_t pid)
 {
-  while (send(fd, &pid, sizeof pid, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
+  tell_all(fd, &pid, 1);
 }
 
 static void watch(int ep, int fd, pid_t pid)
@@ -68,16 +73,21 @@ static void *reaper_main(void *arg)
   }
   tell(fd, 0);   /* ready: the server may close its copy of fd */
   for (;;) {
+    /* The children of one wake-up in one message: one send here and one
+       recv in the server for all of them, not one each. */
+    pid_t ended[REAPER_BATCH];
+    size_t nended = 0;
     int n = epoll_wait(ep, ev, REAPER_BATCH, -1);
     for (int i = 0; i < n; i++) {
       if (ev[i].data.u64 != CONTROL_TAG) {
         close((int) (ev[i].data.u64 >> 32));
-        tell(fd, (pid_t) (uint32_t) ev[i].data.u64);
+        ended[nended++] = (pid_t) (uint32_t) ev[i].data.u64;
       } else if (take_requests(ep, fd) < 0) {
         close(fd);
         return NULL;
       }
     }
+    if (nended) tell_all(fd, ended, nended);
   }
 }
 
@@ -91,6 +101,7 @@ int reaper_start(struct reaper *r)
   sigset_t all, old;
   r->fd = -1;
   r->nbatch = 0;
+  r->nnews = r->newsat = 0;
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return -1;
   int flags = fcntl(sv[0], F_GETFL);
   if (flags < 0 || fcntl(sv[0], F_SETFL, flags | O_NONBLOCK) < 0) {
@@ -148,21 +159,34 @@ void reaper_watch(struct reaper *r, pid_t pid)
   r->batch[r->nbatch++] = pid;
 }
 
+/* The next message, whole (a message holds at most REAPER_BATCH pids:
+   a smaller buffer would cut it); 1, 0 when none has come, -1 at the
+   end. */
+static int next_message(struct reaper *r)
+{
+  ssize_t got = recv(r->fd, r->news, sizeof r->news, MSG_DONTWAIT);
+  if (got >= (ssize_t) sizeof *r->news) {
+    r->nnews = (size_t) got / sizeof *r->news;
+    r->newsat = 0;
+    return 1;
+  }
+  return got < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+}
+
 long reaper_news(struct reaper *r, pid_t *pids, size_t max)
 {
   size_t n = 0;
-  if (r->fd < 0) return -1;
+  if (r->fd < 0 && r->newsat == r->nnews) return -1;
   while (n < max) {
-    ssize_t got = recv(r->fd, &pids[n], sizeof *pids, MSG_DONTWAIT);
-    if (got == (ssize_t) sizeof *pids) {
-      n++;
-      continue;
+    if (r->newsat == r->nnews) {
+      int m = r->fd < 0 ? -1 : next_message(r);
+      if (m > 0) continue;
+      if (m == 0 || n) break;   /* report what came; the end is seen next time */
+      close(r->fd);
+      r->fd = -1;
+      return -1;
     }
-    if (got < 0 && (errno == EAGAIN || errno == EINTR)) break;
-    if (n) break;   /* report what came; the end is seen next time */
-    close(r->fd);
-    r->fd = -1;
-    return -1;
+    pids[n++] = r->news[r->newsat++];
   }
   return (long) n;
 }

@@ -12,7 +12,8 @@
    thousands of references.  It takes no signal and no lock, and ends
    with the process.
 
-   Messages are one pid each on a SOCK_SEQPACKET pair; the server never
+   Messages are pids on a SOCK_SEQPACKET pair, those of one wake-up of
+   the thread in one message (at most REAPER_BATCH); the server never
    waits on it.  Pids to watch are gathered and handed over in one go
    (reaper_flush, before the server waits), so that a busy server wakes
    the thread once for many children.  A pid the thread could not take,
@@ -25,6 +26,8 @@ struct reaper {
   int fd;                        /* -1: no reaper */
   pid_t batch[REAPER_BATCH];
   size_t nbatch;
+  pid_t news[REAPER_BATCH];      /* the last message, news[newsat..nnews) not told yet */
+  size_t nnews, newsat;
 };
 
 /* Start it; 0, or -1 with errno (r->fd is then -1).  Its pidfds count
@@ -40,8 +43,9 @@ void reaper_watch(struct reaper *r, pid_t pid);
 size_t reaper_flush(struct reaper *r, pid_t *failed);
 
 /* What the reaper said since: up to max pids into pids, each > 0 for a
-   child that ended, < 0 (minus the pid) for one it could not watch.
-   Returns how many, 0 when nothing more has come, -1 when the reaper is
-   gone (r->fd is then closed and -1). */
+   child that ended, < 0 (minus the pid) for one it could not watch (the
+   rest of a message waits for the next call).  Returns how many, 0 when
+   nothing more has come, -1 when the reaper is gone (r->fd is then
+   closed and -1).  One recv per message, and one that finds none. */
 long reaper_news(struct reaper *r, pid_t *pids, size_t max);
 #endif

@@ -74,6 +74,38 @@ int main(void)
   nanosleep(&ts, NULL);
   tap_ok(reaper_news(&r, got, 1) == 0, "no pid reported twice");
 
+  /* Children that end together come in one message; taken one pid at a
+     time, none of it is lost. */
+  if (pipe(pipefd) < 0) return 111;
+  for (int i = 0; i < KIDS; i++) {
+    kids[i] = fork();
+    if (kids[i] == 0) {
+      char c;
+      close(pipefd[1]);
+      _exit(read(pipefd[0], &c, 1) < 0 ? 1 : 0);
+    }
+    if (r.nbatch == REAPER_BATCH) reaper_flush(&r, failed);
+    reaper_watch(&r, kids[i]);
+  }
+  reaper_flush(&r, failed);
+  close(pipefd[0]);
+  nanosleep(&ts, NULL);
+  close(pipefd[1]);
+  nanosleep(&ts, NULL);
+  n = 0;
+  for (int tries = 0; n < KIDS && tries < 500; tries++) {
+    long k = reaper_news(&r, got + n, 1);
+    if (k < 0) break;
+    if (k == 0) nanosleep(&(struct timespec) { 0, 10 * 1000 * 1000 }, NULL);
+    n += (int) k;
+  }
+  all = n == KIDS;
+  for (int i = 0; i < KIDS; i++) {
+    int status;
+    if (waitpid(kids[i], &status, WNOHANG) != kids[i]) all = 0;
+  }
+  tap_ok(all, "100 children ending together, taken one pid at a time: every one reported");
+
   reaper_watch(&r, 999999999);   /* no such process */
   reaper_flush(&r, failed);
   n = gather(&r, got, 1);
