@@ -30,6 +30,9 @@ for my $s (@scripts) {
     $ours =~ s{\Q$home\E/bin/}{/usr/bin/}g;
     my $theirs = slurp("/usr/bin/$s");
     s/^#.*\n//mg for $ours, $theirs;
+    # Our one addition: --help and --version as the only argument.
+    ok($ours =~ s/^case \$#:\$\{1-\} in\n(?:1:--(?:help|version)\) .*\n){2}esac\n//m,
+       "$s: answers --help and --version first");
     ok($ours eq $theirs, "$s: the reference's commands, apart from paths and comments")
       or diag(show_text("ours:\n$ours\ntheirs:\n$theirs"));
   } else { SKIP: { skip("no reference $s", 1) } }
