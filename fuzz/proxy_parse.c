@@ -30,6 +30,7 @@ static void check_header(const struct proxy_header *h, size_t len)
     if (h->command != PROXY_CMD_PROXY) abort();
     if (h->src.family != AF_INET && h->src.family != AF_INET6) abort();
     if (h->dst.family != AF_INET && h->dst.family != AF_INET6) abort();
+    if (h->src.family != h->dst.family) abort();   /* PROTO fits both */
     if (h->srcport > 65535 || h->dstport > 65535) abort();
   }
   check_value(&h->alpn, PROXY_VALUE_MAX);

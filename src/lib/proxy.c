@@ -9,14 +9,24 @@ static int fail(const char **why, const char *text)
   return -1;
 }
 
-/* An IPv6 address as the rest of the server sees it: v4-mapped folds. */
+/* An IPv6 address as sent; v4-mapped ones are folded later, by
+   fold_endpoints, once both are known. */
 static void set_ip6(struct ip_addr *ip, const unsigned char a[16])
 {
-  struct sockaddr_in6 s6;
-  memset(&s6, 0, sizeof s6);
-  s6.sin6_family = AF_INET6;
-  memcpy(s6.sin6_addr.s6_addr, a, 16);
-  ip_from_sockaddr((const struct sockaddr *) (const void *) &s6, ip, NULL);
+  memset(ip, 0, sizeof *ip);
+  ip->family = AF_INET6;
+  memcpy(ip->a, a, 16);
+}
+
+/* Both endpoints to IPv4 when both are v4-mapped, else neither: the
+   server derives PROTO from the client's family, so the two must stay
+   one family (TCP6 ::ffff:192.0.2.1 2001:db8::1 is an IPv6 connection
+   with TCPLOCALIP=2001:db8::1, never PROTO=TCP). */
+static void fold_endpoints(struct proxy_header *h)
+{
+  if (!ip_is_v4mapped(&h->src) || !ip_is_v4mapped(&h->dst)) return;
+  ip_fold_v4mapped(&h->src);
+  ip_fold_v4mapped(&h->dst);
 }
 
 static void set_ip4(struct ip_addr *ip, const unsigned char a[4])
@@ -223,8 +233,12 @@ static int v1_line(const unsigned char *s, size_t n, int partial,
     pos = end;
   }
   if (pos != n) return fail(why, "v1: junk after the ports");
-  if (partial) *rest = 2;
-  else h->has_addresses = 1;
+  if (partial) {
+    *rest = 2;
+  } else {
+    h->has_addresses = 1;
+    fold_endpoints(h);
+  }
   return 0;
 }
 
@@ -430,6 +444,7 @@ static int v2_parse(const unsigned char *buf, size_t len,
     set_ip6(&h->dst, a + 16);
     h->srcport = (unsigned) be16(a + 32);
     h->dstport = (unsigned) be16(a + 34);
+    fold_endpoints(h);
   }
   h->has_addresses = block != 0;
   if (v2_tlvs(buf, PROXY_V2_FIXED + block, total, h, why) < 0) return -1;
