@@ -56,6 +56,8 @@ for my $p (@progs) {
   ($code, $out, $err) = run($path, '--version');
   is("$code $out$err", "0 $p $version\n", "$p --version: the version from VERSION");
   ok(!-e "$dir/ran", "$p: answered without running tcpclient");
+  ($code, $out, $err) = run('sh', '-c', 'exec "$0" --version >/dev/full', $path);
+  is("$code $err", "111 ", "$p --version >/dev/full: 111, silently");
   if (-x "/usr/bin/$p" && $p !~ /^(?:addcr|delcr|mconnect-io)$/) {
     # The scripts ending in a pipe exit 0 with tcpclient's error.
     ($code, $out, $err) = run("/usr/bin/$p", '--help');
