@@ -56,6 +56,8 @@ for my $p (@progs) {
   ($code, $out, $err) = run($path, '--version');
   is("$code $out$err", "0 $p $version\n", "$p --version: the version from VERSION");
   ok(!-e "$dir/ran", "$p: answered without running tcpclient");
+  my $page = slurp("$FindBin::Bin/../man/$p.1");
+  ok($page =~ /\\-\\-help/ && $page =~ /\\-\\-version/, "man/$p.1 tells of --help and --version");
   ($code, $out, $err) = run('sh', '-c', 'exec "$0" --version >/dev/full', $path);
   is("$code $err", "111 ", "$p --version >/dev/full: 111, silently");
   if (-x "/usr/bin/$p" && $p !~ /^(?:addcr|delcr|mconnect-io)$/) {
