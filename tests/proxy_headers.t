@@ -179,6 +179,9 @@ for my $path (['fast', '-v', '-H', '-R', '-l', 'x'], ['slow', '-v', '-h', '-R'])
     is($e->{TCPREMOTEIP}, '10.1.2.3', 'v1 TCP6 IPv4-mapped: shown as IPv4');
     is($e->{PROTO}, 'TCP', 'v1 TCP6 IPv4-mapped: PROTO=TCP');
     is($e->{WHO}, 'client', 'v1 TCP6 IPv4-mapped: the IPv4 rule');
+    ($e) = $served->('127.0.0.1', "PROXY TCP6 ::ffff:10.1.2.3 2001:db8::2 5 6\r\n");
+    is(join(' ', map { $e->{$_} // 'unset' } qw(PROTO TCPREMOTEIP TCPLOCALIP)),
+       'TCP6 ::ffff:10.1.2.3 2001:db8::2', 'v1 TCP6, only the source IPv4-mapped: both stay IPv6, PROTO=TCP6');
 
     for my $h ("PROXY UNKNOWN\r\n", "PROXY UNKNOWN ffff:f...f:ffff ffff:f...f:ffff 65535 65535\r\n") {
       ($e, $read, $sport) = $served->('127.0.0.1', "${h}unknown\n");
