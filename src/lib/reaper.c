@@ -55,10 +55,11 @@ static int take_requests(int ep, int fd)
   return got == 0 || (errno != EAGAIN && errno != EINTR) ? -1 : 0;
 }
 
-/* The highest descriptor number the process may hold, plus one: the
-   hard limit (descriptors are below the soft limit when opened, and the
-   soft limit never exceeds the hard one), or Linux's default nr_open
-   when there is no limit. */
+/* Above the highest descriptor number the process may hold: the hard
+   limit (a descriptor is below the soft limit when opened, and the soft
+   limit never exceeds the hard one; only lowering the hard limit after
+   opening could leave one above, which the server never does), or
+   Linux's default nr_open when there is no limit. */
 static int descriptor_ceiling(void)
 {
   struct rlimit rl;
@@ -67,10 +68,10 @@ static int descriptor_ceiling(void)
   return (int) rl.rlim_max;
 }
 
-static int close_each(unsigned first, unsigned last)
+/* EBADF for the numbers not open is expected and harmless. */
+static void close_each(unsigned first, unsigned last)
 {
   for (unsigned fd = first; fd <= last; fd++) close((int) fd);
-  return 0;
 }
 
 /* first..last (last ~0u: to the end) with closer, else one by one. */
@@ -83,7 +84,8 @@ static int close_span(unsigned first, unsigned last, reaper_range_closer *closer
     if ((unsigned) ceiling <= first) return 0;
     last = (unsigned) ceiling - 1;
   }
-  return close_each(first, last);
+  close_each(first, last);
+  return 0;
 }
 
 int reaper_close_others(int keep, reaper_range_closer *closer)
