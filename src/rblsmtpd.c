@@ -28,6 +28,10 @@
 #include "pathexec.h"
 
 #define USAGE "rblsmtpd [ -b ] [ -R ] [ -t timeout ] [ -r base ] [ -a base ] smtpd [ arg ... ]"
+/* --help lists every option, the extension -T and 0.88's unlisted -B,
+   -c, -C too; a usage error keeps 0.88's line. */
+#define HELP "rblsmtpd [ -bBcC ] [ -t timeout ] [ -T seconds ] [ -r base ] [ -a base ]" \
+  " smtpd [ arg ... ]"
 #define LOOKUP_ERROR "temporary RBL lookup error"
 /* Default bound on all lookups together, in seconds (-T). */
 #define LOOKUP_BUDGET 30
@@ -389,7 +393,7 @@ int main(int argc, char **argv)
   st->budget_ms = LOOKUP_BUDGET * 1000LL;
   msg_setprog("rblsmtpd");
   int hv = opts_help_version(argc, argv);
-  if (hv) _exit(opts_answer(hv, "rblsmtpd", USAGE));
+  if (hv) _exit(opts_answer(hv, "rblsmtpd", HELP));
   st->started_ms = clock_ms();
   st->remote_ip = getenv("TCPREMOTEIP");
   if (!st->remote_ip) st->remote_ip = "";

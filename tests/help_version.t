@@ -68,6 +68,13 @@ for my $p (@progs) {
   }
 }
 
+# The programs with options beyond 0.88's list them all in --help.
+for my $t (['tcpclient', qr/-46hHrRdDqQv\b.*-I ifname/], ['rblsmtpd', qr/-bBcC\b.*-T seconds/]) {
+  my ($p, $re) = @$t;
+  my ($code, $out) = run("$bin/$p", '--help');
+  like($out, $re, "$p --help: every option, the extensions too");
+}
+
 # Not alone: "--help" ends the options, 0.88's way.
 my ($code, $out, $err) = run("$bin/tcpserver", '--help', '127.0.0.1', '0', 'true');
 is("$code $out$err", "-1 ", "tcpserver --help 127.0.0.1 0 true runs a server (still running)");
