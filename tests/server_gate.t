@@ -142,6 +142,7 @@ sub sequential {
   pipe(my $r, my $w) or die;
   fcntl($w, F_SETFL, O_NONBLOCK) or die;
   1 while syswrite($w, 'x' x 65536);
+  fcntl($w, F_SETFL, 0) or die;   # the server's writes must block
   my $pid = fork // die;
   if (!$pid) {
     open STDERR, '>&', $w or die;
