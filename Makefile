@@ -33,7 +33,10 @@ ifeq ($(NOSTRIP),1)
 LINK := $(filter-out -s,$(LINK))
 endif
 
-PROGS := $(sort $(patsubst src/%.c,%,$(wildcard src/*.c)))
+# A program is src/NAME.c, or a folder src/NAME/ with a main.c among its
+# files (tcpserver: the server core and its main).
+DIRPROGS := $(sort $(patsubst src/%/main.c,%,$(wildcard src/*/main.c)))
+PROGS := $(sort $(patsubst src/%.c,%,$(wildcard src/*.c)) $(DIRPROGS))
 SCRIPTS := $(sort $(notdir $(wildcard src/scripts/*)))
 LIBSRC := $(sort $(wildcard src/lib/*.c))
 LIBOBJ := $(patsubst src/lib/%.c,$(B)/obj/lib/%.o,$(LIBSRC))
@@ -78,9 +81,15 @@ $(B)/obj/lib/%.o: src/lib/%.c src/lib/*.h $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(COMPILE) -c -o $@ $<
 
-$(B)/obj/%.o: src/%.c src/lib/*.h $(B)/.flags
+$(B)/obj/%.o: src/%.c src/lib/*.h $(wildcard src/*/*.h) $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(COMPILE) -c -o $@ $<
+
+# The objects of a folder program; the server core is tcpserver's files
+# but its main, for every server program (OBJS_tlsserver adds its own).
+dirobjs = $(patsubst src/%.c,$(B)/obj/%.o,$(wildcard src/$(1)/*.c))
+CORE_OBJ = $(filter-out %/main.o,$(call dirobjs,tcpserver))
+OBJS_tcpserver = $(call dirobjs,tcpserver)
 
 $(B)/libucspi.a: $(LIBOBJ)
 	rm -f $@
@@ -90,17 +99,21 @@ $(B)/libucspi.a: $(LIBOBJ)
 STATIC = -static
 include src/startup.mk
 
-$(addprefix $(B)/,$(filter-out $(STATIC_PROGS) $(MUSL_PROGS) $(PRESTART_ON),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a $(B)/.flags
+$(addprefix $(B)/,$(filter-out $(STATIC_PROGS) $(DIRPROGS) $(MUSL_PROGS) $(PRESTART_ON),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a $(B)/.flags
 	$(MUSL_FALLBACK_NOTE)
 	$(LINK) -o $@ $< $(LIBS) $(LDLIBS_$*)
+
+.SECONDEXPANSION:
+$(addprefix $(B)/,$(DIRPROGS)): $(B)/%: $$(OBJS_%) $(B)/libucspi.a $(B)/.flags
+	$(LINK) -o $@ $(OBJS_$*) $(LIBS) $(LDLIBS_$*)
 
 $(addprefix $(B)/,$(filter $(STATIC_PROGS),$(filter-out $(MUSL_PROGS),$(PROGS)))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a $(B)/.flags
 	$(MUSL_FALLBACK_NOTE)
 	$(LINK) $(STATIC) -o $@ $< $(LIBS) $(LDLIBS_$*)
 
-$(addprefix $(B)/,$(SCRIPTS)): $(B)/%: src/scripts/% $(B)/.flags
+$(addprefix $(B)/,$(SCRIPTS)): $(B)/%: src/scripts/% VERSION $(B)/.flags
 	@mkdir -p $(dir $@)
-	sed 's}@HOME@}$(HOME_DIR)}g' $< > $@
+	sed 's}@HOME@}$(HOME_DIR)}g; s}@VERSION@}$(VERSION)}g' $< > $@
 	chmod 755 $@
 
 $(B)/t/%: tests/unit/%.c $(B)/libucspi.a tests/unit/tap.h $(B)/.flags
