@@ -1,10 +1,14 @@
 /* The children: the ledger of the live ones, counted under the keys of
-   their connections (clientcount), and their reaping.  The reaper
-   thread names the children that ended, so that each is reaped by its
-   pid; a child it could not take is "unwatched" and reaped the old way
-   (SIGCHLD, waitpid(-1)).  Every child that starts is in the ledger:
-   the admission gate leaves room for it, so a ledger that refuses one
-   is an impossible state, never ignored. */
+   their connections (clientcount), and their reaping.  While few
+   children live, they are reaped the old way (SIGCHLD, waitpid(-1)),
+   whose walk of the children costs the kernel little then; from
+   REAPER_FROM live children on, the reaper thread names the children
+   that ended, so that each is reaped by its pid (a pidfd each in the
+   thread), and the children kept from it so far are handed over too.
+   A child the reaper could not take is "unwatched" and reaped the old
+   way.  Every child that starts is in the ledger: the admission gate
+   leaves room for it, so a ledger that refuses one is an impossible
+   state, never ignored. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -19,6 +23,18 @@
 
 /* Pids cannot go beyond this (Linux's PID_MAX_LIMIT), nor can children. */
 #define CHILDREN_MAX (1ul << 22)
+
+/* From this many live children on, the reaper.  Below, a waitpid(-1)
+   walks at most this many children: about 10 ns each here (3.5 us at
+   256), against the reaper's pidfd_open, epoll_ctl and close in its
+   thread and the wake-ups of the thread for every child, which cost
+   the parent more than that per connection (bench/RESULTS.md). */
+#define REAPER_FROM 256
+
+/* How a child is reaped (child_entry.watched). */
+enum { BY_SIGNAL = 0,   /* SIGCHLD, waitpid(-1): the reaper could not take it */
+       BY_REAPER = 1,   /* the reaper names it when it ends */
+       KEPT = 2 };      /* by SIGCHLD while few live; the reaper's later */
 
 /* Room in the reaper's own descriptor table for a pidfd per child: the
    soft descriptor limit is raised toward the hard one when -c needs it,
@@ -47,10 +63,12 @@ void kids_init(struct server *srv)
 }
 
 /* Once the server's descriptors are what they will stay; without a
-   reaper, children are reaped the old way. */
+   reaper, children are reaped the old way.  With -c below REAPER_FROM
+   it would never be used: no thread then. */
 void kids_start_reaper(struct server *srv)
 {
   struct epoll_event ev = { .events = EPOLLIN, .data.u64 = CHILDREN_TAG };
+  if (srv->children_cap < REAPER_FROM) return;
   if (reaper_start(&srv->reaper) < 0) return;
   if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->reaper.fd, &ev) < 0) {
     /* The thread sees its end close and ends: nothing of it is reused. */
@@ -67,10 +85,17 @@ size_t kids_live(const struct server *srv)
 static void mark_unwatched(struct server *srv, pid_t pid)
 {
   struct child_entry *ch = children_find(srv->clients.children, pid);
-  if (ch && ch->watched) {
-    ch->watched = 0;
+  if (ch && ch->watched == BY_REAPER) {
+    ch->watched = BY_SIGNAL;
     srv->unwatched++;
   }
+}
+
+/* A child leaves the ledger: the counts of how it was reaped follow. */
+static void forget(struct server *srv, const struct child_entry *gone)
+{
+  if (gone->watched != BY_REAPER) srv->unwatched--;
+  if (gone->watched == KEPT) srv->kept--;
 }
 
 /* Hand the reaper what was gathered; what it could not take is ours. */
@@ -81,12 +106,25 @@ void kids_flush(struct server *srv)
   for (size_t i = 0; i < n; i++) mark_unwatched(srv, failed[i]);
 }
 
-static int watch_child(struct server *srv, pid_t pid)
+static void watch_child(struct server *srv, struct child_entry *ch)
 {
-  if (srv->reaper.fd < 0) return 0;
   if (srv->reaper.nbatch == REAPER_BATCH) kids_flush(srv);
-  reaper_watch(&srv->reaper, pid);
-  return 1;
+  reaper_watch(&srv->reaper, ch->pid);
+  ch->watched = BY_REAPER;
+}
+
+/* Many children now: those kept from the reaper go to it, so that no
+   waitpid(-1) walks them all any more.  (One that has ended already is
+   named at once: its pidfd is readable.) */
+static void hand_over_kept(struct server *srv)
+{
+  for (size_t i = 0; i < kids_live(srv) && srv->kept; i++) {
+    struct child_entry *ch = children_at(srv->clients.children, i);
+    if (ch->watched != KEPT) continue;
+    watch_child(srv, ch);
+    srv->kept--;
+    srv->unwatched--;
+  }
 }
 
 /* A new child, counted under the keys of its connection, computed now:
@@ -97,15 +135,20 @@ void kids_add(struct server *srv, pid_t pid, const struct peer *p)
   unsigned nkeys = clientcount_keys(&srv->clients, &p->remote, keys);
   struct child_entry *ch = clientcount_add(&srv->clients, pid, &p->remote, keys, nkeys);
   X(ch != NULL);
-  ch->watched = watch_child(srv, pid);
-  if (!ch->watched) srv->unwatched++;
+  if (srv->reaper.fd >= 0 && kids_live(srv) >= REAPER_FROM) {
+    watch_child(srv, ch);   /* before the others: kids_flush may mark it */
+    if (srv->kept) hand_over_kept(srv);
+    return;
+  }
+  ch->watched = srv->reaper.fd >= 0 ? KEPT : BY_SIGNAL;
+  srv->unwatched++;
+  if (ch->watched == KEPT) srv->kept++;
 }
 
 static void child_ended(struct server *srv, pid_t pid, int status)
 {
   struct child_entry gone;
-  if (clientcount_remove(&srv->clients, pid, &gone) == 0 && !gone.watched)
-    srv->unwatched--;
+  if (clientcount_remove(&srv->clients, pid, &gone) == 0) forget(srv, &gone);
   log_end(srv, pid, status);
   log_status(srv, kids_live(srv));
 }
@@ -119,8 +162,7 @@ static void reap_one(struct server *srv, pid_t pid)
     child_ended(srv, pid, status);
   } else if (r < 0 && errno == ECHILD) {   /* reaped already */
     struct child_entry gone;
-    if (clientcount_remove(&srv->clients, pid, &gone) == 0 && !gone.watched)
-      srv->unwatched--;
+    if (clientcount_remove(&srv->clients, pid, &gone) == 0) forget(srv, &gone);
   }
 }
 
@@ -137,10 +179,9 @@ static void reaper_gone(struct server *srv)
 {
   for (size_t i = 0; i < kids_live(srv); i++) {
     struct child_entry *ch = children_at(srv->clients.children, i);
-    if (ch->watched) {
-      ch->watched = 0;
-      srv->unwatched++;
-    }
+    if (ch->watched == BY_REAPER) srv->unwatched++;
+    if (ch->watched == KEPT) srv->kept--;
+    ch->watched = BY_SIGNAL;
   }
   log_warn(&srv->opt, "the reaper thread ended: reaping every child by SIGCHLD");
 }

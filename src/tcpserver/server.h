@@ -184,6 +184,7 @@ struct server {
      all of them. */
   struct reaper reaper;
   size_t unwatched;              /* children the reaper does not watch */
+  size_t kept;                   /* of those, kept from it while few live */
   int epfd;                      /* the listening socket, reaper, headers */
   int accepting;                 /* the listening socket is in epfd */
   int listener_stuck;            /* it should be, but epoll refused it */
