@@ -48,6 +48,11 @@ STATIC_PROGS := tcprules tcprulescheck
 LIBS := $(B)/libucspi.a -l:libcdb.a
 # Extra libraries of one program: LDLIBS_prog = ...
 LDLIBS_rblsmtpd = -lresolv
+# OpenSSL, for the TLS programs only (src/lib/tls*.c include its headers).
+TLS_LIBS = -lssl -lcrypto
+LDLIBS_tlsclient = $(TLS_LIBS)
+LDLIBS_tlsserver = $(TLS_LIBS)
+LDLIBS_unit_tls = $(TLS_LIBS)
 
 all: $(addprefix $(B)/,$(PROGS)) $(addprefix $(B)/,$(SCRIPTS)) $(MANPAGES)
 
@@ -92,7 +97,7 @@ $(addprefix $(B)/,$(SCRIPTS)): $(B)/%: src/scripts/% $(B)/.flags
 
 $(B)/t/%: tests/unit/%.c $(B)/libucspi.a tests/unit/tap.h $(B)/.flags
 	@mkdir -p $(dir $@)
-	$(COMPILE) -Itests/unit -o $@ $< $(LIBS)
+	$(COMPILE) -Itests/unit -o $@ $< $(LIBS) $(LDLIBS_$*)
 
 units: $(UNITS)
 

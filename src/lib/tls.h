@@ -88,8 +88,8 @@ const char *tls_conn_sni(const struct tls_conn *c);
    and, with a peer certificate, SSL_CLIENT_S_DN and SSL_PEER_CERT_HASH
    (sha256 of the DER, lower case hex); full adds SSL_CLIENT_I_DN,
    SSL_CLIENT_M_SERIAL, SSL_CLIENT_V_START, SSL_CLIENT_V_END.  Values
-   are printable ASCII, at most TLS_VALUE_MAX bytes.  0, or -1 when out
-   of memory. */
+   are printable ASCII, at most TLS_VALUE_MAX bytes.  On the client side
+   only the first three (and SNI).  0, or -1 when out of memory. */
 int tls_conn_vars(const struct tls_conn *c, int full, struct envb *e);
 /* The same as NAME=value\0 ... \0 (UCSPI-TLS's 'Y' answer) into buf of
    size n.  Returns the length, or 0 when it does not fit. */

@@ -100,7 +100,9 @@ static int all_vars(const struct tls_conn *c, int full, put_fn *put, void *ctx)
       || put(ctx, "SSL_SESSION_RESUMED", SSL_session_reused(c->ssl) ? "Resumed" : "Initial") < 0)
     return -1;
   if (c->sni[0] && put(ctx, "SSL_TLS_SNI_SERVERNAME", c->sni) < 0) return -1;
-  return cert_vars(c, full, put, ctx);
+  /* The SSL_CLIENT_* names describe a client: a client's program gets
+     none about its server. */
+  return SSL_is_server(c->ssl) ? cert_vars(c, full, put, ctx) : 0;
 }
 
 static int put_envb(void *ctx, const char *name, const char *value)

@@ -1,0 +1,298 @@
+/* One connection's TLS engine: the program's process, the handshake,
+   the relay and the program's end (tlsengine.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "env.h"
+#include "fd.h"
+#include "num.h"
+#include "pathexec.h"
+#include "tlsengine.h"
+#include "tlsrelay.h"
+
+/* The SSL_* block handed to the program: bounded. */
+#define VARS_MAX 16384
+
+static _Noreturn void die(const struct tlsengine *e, const char *what,
+                          const char *arg, int err)
+{
+  e->fatal(e->ctx, what, arg, err);
+  _exit(111);
+}
+
+/* A descriptor above the ones the program gets (0-2, 6, 7), so that
+   putting those in place can never clobber it. */
+static int high(const struct tlsengine *e, int fd)
+{
+  int h = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  if (h < 0) die(e, "unable to set up descriptors", "", errno);
+  close(fd);
+  return h;
+}
+
+static void make_pipe(const struct tlsengine *e, int p[2])
+{
+  if (pipe2(p, O_CLOEXEC) < 0) die(e, "unable to create pipe", "", errno);
+  p[0] = high(e, p[0]);
+  p[1] = high(e, p[1]);
+}
+
+static int set_ids(int on, uid_t uid, gid_t gid)
+{
+  if (!on) return 0;
+  if (setgroups(1, &gid) < 0 && errno != EPERM) return -1;
+  if (setgid(gid) < 0 || setuid(uid) < 0) return -1;
+  return 0;
+}
+
+/* The engine's own confinement, once the program's process exists. */
+static void confine(const struct tlsengine *e)
+{
+  if (set_ids(e->set_tls_ids, e->tls_uid, e->tls_gid) < 0)
+    die(e, "unable to set the TLS engine's uid or gid", "", errno);
+  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+static int pidfd_of(pid_t pid)
+{
+  return (int) syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* Leave as the program left: its exit code, or its signal. */
+static _Noreturn void exit_like(pid_t pid)
+{
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    sigset_t all;
+    signal(WTERMSIG(status), SIG_DFL);
+    sigfillset(&all);
+    sigprocmask(SIG_UNBLOCK, &all, 0);
+    raise(WTERMSIG(status));
+  }
+  _exit(111);
+}
+
+/* In the program's process: ids, then exec. */
+static _Noreturn void exec_program(const struct tlsengine *e, char **env)
+{
+  if (set_ids(e->set_prog_ids, e->prog_uid, e->prog_gid) < 0)
+    die(e, "unable to set uid or gid", "", errno);
+  signal(SIGPIPE, SIG_DFL);
+  pathexec_run(e->argv[0], e->argv, env);
+  die(e, "unable to run ", e->argv[0], errno);
+}
+
+static int handshake(const struct tlsengine *e, struct tls_conn **out)
+{
+  char why[TLS_WHY];
+  struct tls_conn *c = e->server ? tls_conn_accept(e->server, e->sock)
+                                 : tls_conn_connect(e->client, e->sock, e->name);
+  if (!c) {
+    e->log_fail(e->ctx, "out of memory");
+    return -1;
+  }
+  if (tls_conn_handshake(c, e->handshake_ms, why) < 0) {
+    e->log_fail(e->ctx, why);
+    tls_conn_free(c);
+    return -1;
+  }
+  e->log_tls(e->ctx, c);
+  *out = c;
+  return 0;
+}
+
+/* The banner, through TLS, before the program's first byte. */
+static int send_banner(const struct tlsengine *e, struct tls_conn *c)
+{
+  size_t done = 0;
+  while (done < e->bannerlen) {
+    ssize_t n = tls_conn_write(c, e->banner + done, e->bannerlen - done);
+    if (n > 0) { done += (size_t) n; continue; }
+    if (n == TLS_IO_ERROR) return -1;
+    struct pollfd p = { e->sock, n == TLS_IO_WANT_READ ? POLLIN : POLLOUT, 0 };
+    if (poll(&p, 1, e->handshake_ms) <= 0) return -1;
+  }
+  return 0;
+}
+
+static void relay(const struct tlsengine *e, struct tls_conn *c, int to, int from,
+                  pid_t pid)
+{
+  char why[TLS_WHY];
+  int pidfd = pidfd_of(pid);
+  if (e->bannerlen && send_banner(e, c) < 0) {
+    close(to);
+    close(from);
+    return;
+  }
+  tlsrelay_run(c, e->sock, to, from, pidfd, why);
+  if (pidfd >= 0) close(pidfd);
+}
+
+/* Read the variables block (the program's process, before exec): its
+   length, 0 when the engine closed the pipe without one. */
+static size_t read_block(int fd, char *buf, size_t n)
+{
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(fd, buf + got, n - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += (size_t) r;
+  }
+  return got;
+}
+
+static _Noreturn void waiting_program(const struct tlsengine *e, int go,
+                                      int in, int out)
+{
+  static char block[VARS_MAX];
+  size_t n = read_block(go, block, sizeof block);
+  if (!n) _exit(111);   /* no handshake: the engine has said why */
+  close(go);
+  close(e->sock);
+  struct envb env;
+  envb_init(&env, (char **) e->envp);
+  tls_scrub_env(&env, e->envp);
+  for (size_t i = 0; i < n && block[i]; i += strlen(block + i) + 1)
+    envb_put(&env, block + i, strlen(block + i));
+  char **vec = envb_vec(&env);
+  if (!vec) die(e, "out of memory", "", ENOMEM);
+  if (fd_move(e->fd_read, in) < 0 || fd_move(e->fd_write, out) < 0)
+    die(e, "unable to set up descriptors", "", errno);
+  exec_program(e, vec);
+}
+
+/* TLS from the start: the program waits for the handshake. */
+static _Noreturn void run_direct(const struct tlsengine *e)
+{
+  int go[2], in[2], out[2];
+  make_pipe(e, go);
+  make_pipe(e, in);
+  make_pipe(e, out);
+  pid_t pid = fork();
+  if (pid < 0) die(e, "unable to fork", "", errno);
+  if (pid == 0) {
+    close(go[1]); close(in[1]); close(out[0]);
+    waiting_program(e, go[0], in[0], out[1]);
+  }
+  close(go[0]); close(in[0]); close(out[1]);
+  confine(e);
+  struct tls_conn *c;
+  if (handshake(e, &c) < 0) {
+    close(go[1]);
+    waitpid(pid, 0, 0);
+    _exit(111);
+  }
+  static char block[VARS_MAX];
+  size_t n = tls_conn_vars_block(c, e->full, block, sizeof block);
+  if (!n || write_all(go[1], block, n) < 0) {
+    close(go[1]);
+    waitpid(pid, 0, 0);
+    _exit(111);
+  }
+  close(go[1]);
+  relay(e, c, in[1], out[0], pid);
+  exit_like(pid);
+}
+
+static void put_fd_var(struct envb *env, const char *name, int fd)
+{
+  char num[FMT_ULONG];
+  fmt_ulong(num, (unsigned long) fd);
+  envb_set(env, name, num);
+}
+
+static _Noreturn void ucspitls_program(const struct tlsengine *e, int ctl,
+                                       int rd, int wr)
+{
+  struct envb env;
+  envb_init(&env, (char **) e->envp);
+  tls_scrub_env(&env, e->envp);
+  put_fd_var(&env, "SSLCTLFD", ctl);
+  put_fd_var(&env, "SSLREADFD", rd);
+  put_fd_var(&env, "SSLWRITEFD", wr);
+  char **vec = envb_vec(&env);
+  if (!vec) die(e, "out of memory", "", ENOMEM);
+  int keep[] = { ctl, rd, wr };
+  for (size_t i = 0; i < 3; i++)
+    if (fcntl(keep[i], F_SETFD, 0) < 0) die(e, "unable to set up descriptors", "", errno);
+  if (dup2(e->sock, e->fd_read) < 0 || dup2(e->sock, e->fd_write) < 0)
+    die(e, "unable to set up descriptors", "", errno);
+  if (e->sock != e->fd_read && e->sock != e->fd_write) close(e->sock);
+  exec_program(e, vec);
+}
+
+/* The program's request on the control descriptor: 'y', 'Y', or 0 when
+   it ended (or closed it) without asking. */
+static int wait_request(int ctl, pid_t pid)
+{
+  int pidfd = pidfd_of(pid);
+  for (;;) {
+    struct pollfd p[2] = { { ctl, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
+    if (poll(p, pidfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR) break;
+    if (p[0].revents) {
+      char ch;
+      ssize_t r = read(ctl, &ch, 1);
+      if (r < 0 && errno == EINTR) continue;
+      if (pidfd >= 0) close(pidfd);
+      return r == 1 && (ch == 'y' || ch == 'Y') ? ch : 0;
+    }
+    if (p[1].revents) break;
+  }
+  if (pidfd >= 0) close(pidfd);
+  return 0;
+}
+
+/* UCSPI-TLS: the program starts in cleartext and asks for TLS. */
+static _Noreturn void run_ucspitls(const struct tlsengine *e)
+{
+  int ctl[2], rd[2], wr[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0)
+    die(e, "unable to create socket", "", errno);
+  ctl[0] = high(e, ctl[0]);
+  ctl[1] = high(e, ctl[1]);
+  make_pipe(e, rd);
+  make_pipe(e, wr);
+  pid_t pid = fork();
+  if (pid < 0) die(e, "unable to fork", "", errno);
+  if (pid == 0) {
+    close(ctl[0]); close(rd[1]); close(wr[0]);
+    ucspitls_program(e, ctl[1], rd[0], wr[1]);
+  }
+  close(ctl[1]); close(rd[0]); close(wr[1]);
+  confine(e);
+  int ask = wait_request(ctl[0], pid);
+  struct tls_conn *c;
+  if (!ask || handshake(e, &c) < 0) {
+    close(rd[1]); close(wr[0]); close(ctl[0]);
+    exit_like(pid);
+  }
+  if (ask == 'Y') {
+    static char block[VARS_MAX];
+    size_t n = tls_conn_vars_block(c, e->full, block, sizeof block);
+    if (n) write_all(ctl[0], block, n);
+  }
+  close(ctl[0]);
+  relay(e, c, rd[1], wr[0], pid);
+  exit_like(pid);
+}
+
+void tlsengine_run(const struct tlsengine *e)
+{
+  signal(SIGPIPE, SIG_IGN);
+  if (e->ucspitls) run_ucspitls(e);
+  run_direct(e);
+}
