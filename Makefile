@@ -65,8 +65,11 @@ $(B)/.flags: FORCE | $(B)/.cdb-ok
 
 # tinycdb's header, or one line saying how to get it.
 CDB_MISSING = tinycdb's cdb.h is missing: install the package libcdb-dev (apt-get install libcdb-dev, or make deps as root)
+# OpenSSL's likewise: the tls module of the library includes it.
+SSL_MISSING = OpenSSL's openssl/ssl.h is missing: install the package libssl-dev (apt-get install libssl-dev, or make deps as root)
 $(B)/.cdb-ok:
 	$(if $(shell printf '\043include <cdb.h>\n' | $(COMPILE) -E -x c - >/dev/null 2>&1 && echo y),,$(error $(CDB_MISSING)))
+	$(if $(shell printf '\043include <openssl/ssl.h>\n' | $(COMPILE) -E -x c - >/dev/null 2>&1 && echo y),,$(error $(SSL_MISSING)))
 	@mkdir -p $(B) && touch $@
 
 $(B)/obj/lib/%.o: src/lib/%.c src/lib/*.h $(B)/.flags

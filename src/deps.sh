@@ -8,20 +8,23 @@
 # the script prints the command to run.
 
 # Why each group is needed, and its packages.
-why_build="tinycdb's cdb.h and libcdb.a, to compile and link the rules code"
+why_build="tinycdb's cdb.h and libcdb.a, to compile and link the rules code; OpenSSL 3's headers and libraries, for tlsserver and tlsclient"
 why_tests="the reference (Debian's ucspi-tcp 0.88) and the tools the tests run"
 why_sanitizers="the ASan and UBSan runtimes of the compiler, for the sanitizer suite"
 why_services="the supervisors the service examples are tested with"
 why_package="the tools that build and check the Debian package"
-pkgs_build="libcdb-dev"
+pkgs_build="libcdb-dev libssl-dev"
 # haproxy: a real balancer sending PROXY v1/v2 headers and health checks
 # (tests/proxy_haproxy.t); systemd: systemd-socket-activate, to hand
 # tcpserver its listening sockets without a running systemd
 # (tests/supervisor_activation.t).
-pkgs_tests="ucspi-tcp tinycdb perl valgrind strace groff-base iproute2 haproxy systemd"
+# openssl, gnutls-bin, curl, swaks, python3: real TLS clients (and
+# openssl s_server a real server) for tests/tls_*.t; stunnel4, hitch: the
+# TLS peers tlsserver is compared with (bench, tests/tls_peers.t).
+pkgs_tests="ucspi-tcp tinycdb perl valgrind strace groff-base iproute2 haproxy systemd openssl gnutls-bin curl swaks stunnel4 hitch python3"
 pkgs_sanitizers="libasan8 libubsan1 libclang-rt-14-dev"
 pkgs_services="daemontools runit s6"
-pkgs_package="build-essential debhelper devscripts lintian libcdb-dev"
+pkgs_package="build-essential debhelper devscripts lintian libcdb-dev libssl-dev"
 
 say() { echo "deps: $*"; }
 
@@ -32,6 +35,11 @@ installed() {
 # 0 if the compiler (DEPS_CC, from the Makefile) preprocesses cdb.h.
 cdb_works() {
   printf '#include <cdb.h>\n' | ${DEPS_CC:-cc} -E -x c - >/dev/null 2>&1
+}
+
+# 0 if the compiler preprocesses OpenSSL's ssl.h.
+ssl_works() {
+  printf '#include <openssl/ssl.h>\n' | ${DEPS_CC:-cc} -E -x c - >/dev/null 2>&1
 }
 
 # 0 if the compiler links a program with ASan and UBSan.
@@ -50,7 +58,7 @@ san_works() {
 # so that a tinycdb or a runtime from elsewhere counts too.
 missing() {
   case $1 in
-    build) cdb_works && return 0 ;;
+    build) cdb_works && ssl_works && return 0 ;;
     sanitizers)
       san_works && return 0
       # The runtime of the compiler in use is enough.
@@ -105,7 +113,7 @@ for group in "$@"; do
   fi
   say "$group: installing $need ($why)"
   if [ "$group" = build ]; then
-    apt_install $need && cdb_works || { say "build: unable to install $need"; status=111; }
+    apt_install $need && cdb_works && ssl_works || { say "build: unable to install $need"; status=111; }
     continue
   fi
   if [ "$group" = sanitizers ]; then
