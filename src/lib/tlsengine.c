@@ -215,23 +215,27 @@ static void put_fd_var(struct envb *env, const char *name, int fd)
   envb_set(env, name, num);
 }
 
+/* Where the program finds the UCSPI-TLS descriptors: single digits, so
+   that a shell script can name them (sh takes no "<&10"). */
+enum { CTL_FD = 3, READ_FD = 4, WRITE_FD = 5 };
+
 static _Noreturn void ucspitls_program(const struct tlsengine *e, int ctl,
                                        int rd, int wr)
 {
   struct envb env;
   envb_init(&env, (char **) e->envp);
   tls_scrub_env(&env, e->envp);
-  put_fd_var(&env, "SSLCTLFD", ctl);
-  put_fd_var(&env, "SSLREADFD", rd);
-  put_fd_var(&env, "SSLWRITEFD", wr);
+  put_fd_var(&env, "SSLCTLFD", CTL_FD);
+  put_fd_var(&env, "SSLREADFD", READ_FD);
+  put_fd_var(&env, "SSLWRITEFD", WRITE_FD);
   char **vec = envb_vec(&env);
   if (!vec) die(e, "out of memory", "", ENOMEM);
-  int keep[] = { ctl, rd, wr };
-  for (size_t i = 0; i < 3; i++)
-    if (fcntl(keep[i], F_SETFD, 0) < 0) die(e, "unable to set up descriptors", "", errno);
-  if (dup2(e->sock, e->fd_read) < 0 || dup2(e->sock, e->fd_write) < 0)
+  /* Every source above 9 (high()), so that no move clobbers another. */
+  int sock = high(e, e->sock);
+  if (fd_move(CTL_FD, ctl) < 0 || fd_move(READ_FD, rd) < 0 || fd_move(WRITE_FD, wr) < 0
+      || dup2(sock, e->fd_read) < 0 || dup2(sock, e->fd_write) < 0)
     die(e, "unable to set up descriptors", "", errno);
-  if (e->sock != e->fd_read && e->sock != e->fd_write) close(e->sock);
+  close(sock);
   exec_program(e, vec);
 }
 
