@@ -13,7 +13,8 @@
    CERTFILE /x: file does not exist", "no shared cipher", "timed out");
    they print nothing.  Times are milliseconds.  Lengths of everything
    taken from a peer (names, certificate fields) are bounded and
-   sanitised before they reach the caller. */
+   sanitised before they reach the caller.  The caller ignores SIGPIPE:
+   a write to a peer that has gone is an error, not a signal. */
 
 #define TLS_WHY 256
 /* The most bytes of one SSL_* value (a DN is cut there, marked "..."). */
