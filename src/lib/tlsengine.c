@@ -46,11 +46,12 @@ static void make_pipe(const struct tlsengine *e, int p[2])
   p[1] = high(e, p[1]);
 }
 
+/* As tcpserver's -g and -u: an id of 0 is kept. */
 static int set_ids(int on, uid_t uid, gid_t gid)
 {
   if (!on) return 0;
-  if (setgroups(1, &gid) < 0 && errno != EPERM) return -1;
-  if (setgid(gid) < 0 || setuid(uid) < 0) return -1;
+  if (gid && (setgroups(1, &gid) < 0 || setgid(gid) < 0)) return -1;
+  if (uid && setuid(uid) < 0) return -1;
   return 0;
 }
 
