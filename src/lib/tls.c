@@ -281,10 +281,28 @@ struct tls_server *tls_server_new(char *const *env, enum tls_clientcert mode,
   return s;
 }
 
+/* The files as they are now: a broken state is reported once, not at
+   every look. */
+static void rewatch(struct ctxset *set)
+{
+  for (size_t i = 0; i < set->nfiles; i++) {
+    struct watched *w = &set->files[i];
+    struct stat st;
+    if (stat(w->path, &st) < 0) continue;
+    w->dev = st.st_dev;
+    w->ino = st.st_ino;
+    w->size = st.st_size;
+    w->mtime = st.st_mtim;
+  }
+}
+
 int tls_server_reload(struct tls_server *s, char *const *env, char why[TLS_WHY])
 {
   struct ctxset fresh;
-  if (build(s, &fresh, env, why) < 0) return -1;
+  if (build(s, &fresh, env, why) < 0) {
+    rewatch(&s->set);
+    return -1;
+  }
   set_free(&s->set);
   s->set = fresh;
   return 0;

@@ -43,7 +43,9 @@ struct tls_server;
 struct tls_server *tls_server_new(char *const *env, enum tls_clientcert mode,
                                   char why[TLS_WHY]);
 /* Build everything again from env (new ticket key included).  On
-   failure the old contexts stay in use and -1 is returned with why. */
+   failure the old contexts stay in use, -1 is returned with why, and
+   the files as they are now count as seen (tls_server_changed reports
+   the next change, not this one again). */
 int tls_server_reload(struct tls_server *s, char *const *env,
                       char why[TLS_WHY]);
 /* 1 when a file the contexts were built from has been replaced or

@@ -15,6 +15,14 @@
 #   need_openssl()   skip unless the openssl command exists
 #   tls_env(P[, NAME])   CERTFILE and KEYFILE of P's NAME (default srv)
 #   port_open(PORT[, SECONDS])   true once 127.0.0.1 PORT accepts
+#   tls_server([ARGS...], %o)   start_server of our tlsserver (ARGS end
+#       with host port program) with o{env} added to the environment
+#       (default: tls_env(pki()))
+#   s_client(PORT, IN, ARGS...)   openssl s_client -brief -ign_eof to
+#       127.0.0.1 PORT with IN on stdin: run_cmd's result ({out} the
+#       server's data, {err} s_client's report: "Protocol version: ...",
+#       "Peer certificate: CN = ...")
+#   peer_cn(R)    the CN of the certificate s_client's result R saw
 package Ucspi::Tls;
 use strict;
 use warnings;
@@ -22,7 +30,7 @@ use Exporter 'import';
 use IO::Socket::IP;
 use Ucspi;
 
-our @EXPORT = qw(pki need_openssl tls_env port_open);
+our @EXPORT = qw(pki need_openssl tls_env port_open tls_server s_client peer_cn);
 
 my $made;
 
@@ -90,6 +98,23 @@ sub port_open {
     my $s = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $port, Timeout => 1);
     return $s ? 1 : 0;
   });
+}
+
+sub tls_server {
+  my ($args, %o) = @_;
+  my $env = $o{env} // { tls_env(pki()) };
+  return start_server(ours('tlsserver'), $args, %o, env => $env);
+}
+
+sub s_client {
+  my ($port, $in, @args) = @_;
+  return run_cmd(['openssl', 's_client', '-brief', '-ign_eof', '-connect', "127.0.0.1:$port",
+                  '-CAfile', pki()->{ca}, @args], in => $in, timeout => 20);
+}
+
+sub peer_cn {
+  my ($r) = @_;
+  return $r->{err} =~ /^Peer certificate: .*?CN = ([^,\n]+)/m ? $1 : '';
 }
 
 1;
