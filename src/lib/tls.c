@@ -343,11 +343,15 @@ static int is_setting(const char *item)
     "CERTFILE", "KEYFILE", "CAFILE", "CADIR", "CIPHERS", "CERTCHAINFILE",
     "CCAFILE", "DHFILE", "VERIFYDEPTH", "TLS_UID", "TLS_GID", "SSL_UID",
     "SSL_GID",
+    /* the connection's own, never inherited nor set by a rule */
+    "SSL_PROTOCOL", "SSL_CIPHER", "SSL_SESSION_RESUMED",
+    "SSL_TLS_SNI_SERVERNAME", "SSL_PEER_CERT_HASH",
   };
   size_t len = strcspn(item, "=:");
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (strlen(names[i]) == len && !strncmp(item, names[i], len)) return 1;
-  return !strncmp(item, "SSL_", 4);
+  /* OpenSSL's own SSL_CERT_FILE and the like stay: the program's. */
+  return !strncmp(item, "SSL_CLIENT_", 11);
 }
 
 void tls_scrub_env(struct envb *e, char *const *env)

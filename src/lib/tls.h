@@ -102,8 +102,9 @@ size_t tls_conn_vars_block(const struct tls_conn *c, int full, char *buf,
 /* Remove every TLS setting from e (whose base is env): CERTFILE, KEYFILE,
    CAFILE, CADIR, CIPHERS, their name-suffixed forms, ucspi-ssl's
    CERTCHAINFILE, CCAFILE, DHFILE, VERIFYDEPTH, TLS_UID, TLS_GID,
-   SSL_UID, SSL_GID, and any SSL_* inherited (so that only the
-   connection's own can be seen). */
+   SSL_UID, SSL_GID; and every variable tls_conn_vars sets (SSL_CLIENT_*
+   included), so that only the connection's own can be seen.  OpenSSL's
+   SSL_CERT_FILE and SSL_CERT_DIR stay. */
 void tls_scrub_env(struct envb *e, char *const *env);
 
 /* ---- client ---- */

@@ -150,15 +150,17 @@ static void variables(void)
 static void scrub(void)
 {
   char *base[] = { "CERTFILE=/k", "CERTFILE:a.test=/a", "KEYFILE=/k", "TLS_UID=5",
-                   "SSL_CIPHER=forged", "PATH=/bin", "CERTFILEX=stay", 0 };
+                   "SSL_CIPHER=forged", "SSL_CLIENT_S_DN=forged", "PATH=/bin",
+                   "CERTFILEX=stay", "SSL_CERT_FILE=/ca", 0 };
   struct envb e;
   envb_init(&e, base);
   tls_scrub_env(&e, base);
   char **v = envb_vec(&e);
   int n = 0;
   for (; v && v[n]; n++) {}
-  tap_ok(n == 2 && !strcmp(v[0], "PATH=/bin") && !strcmp(v[1], "CERTFILEX=stay"),
-         "settings and inherited SSL_* removed, the rest kept");
+  tap_ok(n == 3 && !strcmp(v[0], "PATH=/bin") && !strcmp(v[1], "CERTFILEX=stay")
+         && !strcmp(v[2], "SSL_CERT_FILE=/ca"),
+         "settings and the connection's names removed, the rest (SSL_CERT_FILE) kept");
   envb_free(&e);
 }
 
