@@ -8,7 +8,8 @@
 use strict;
 use warnings;
 
-my ($in, $out) = (0, 1);
+open my $in, '<&=', 0 or die;
+open my $out, '>&=', 1 or die;
 my $secure = 0;
 open my $trace, '>>', $ENV{TRACE} or die "TRACE: $!";
 $trace->autoflush(1);
@@ -38,7 +39,8 @@ sub starttls {
   } else {
     print $trace "tls\n";
   }
-  ($in, $out) = ($ENV{SSLREADFD}, $ENV{SSLWRITEFD});
+  open $in, '<&=', $ENV{SSLREADFD} or die "SSLREADFD: $!";
+  open $out, '>&=', $ENV{SSLWRITEFD} or die "SSLWRITEFD: $!";
   $secure = 1;
 }
 
