@@ -6,7 +6,7 @@
 # bench/, default $UCSPI_BIN/bench), BENCH_ROUNDS (5), BENCH_CONNS (5000
 # connections a run), BENCH_RSS_CONNS (10000), BENCH_OUT (report file,
 # default bench/RESULTS.md), BENCH_ONLY (comma list of parts: conn, rules,
-# rss, limits, proxy, ruleenv; default all), BENCH_LIMIT_CONNS (20000:
+# rss, limits, proxy, ruleenv, tls; default all; tls: bench/tls.pl), BENCH_LIMIT_CONNS (20000:
 # short connections a run of the limits part), BENCH_HELD (2000:
 # connections held open), BENCH_RULEENV_CONNS (2000 connections a run
 # with one rule variable, a quarter with 3,000, a fortieth with 30,000).  The sections of the parts not run are kept from the
@@ -18,19 +18,19 @@ use Time::HiRes qw(time);
 use Cwd ();
 use IO::Socket::INET;
 
-my $ours = $ENV{UCSPI_BIN} || 'build';
-my $tools = $ENV{BENCH_BIN} || "$ours/bench";
-my $rounds = $ENV{BENCH_ROUNDS} || 5;
+our $ours = $ENV{UCSPI_BIN} || 'build';
+our $tools = $ENV{BENCH_BIN} || "$ours/bench";
+our $rounds = $ENV{BENCH_ROUNDS} || 5;
 my $conns = $ENV{BENCH_CONNS} || 5000;
 my $rss_conns = $ENV{BENCH_RSS_CONNS} || 10000;
 my $out = $ENV{BENCH_OUT} || 'bench/RESULTS.md';
-my %only = map { $_ => 1 } split /,/, ($ENV{BENCH_ONLY} || 'conn,rules,rss,limits,proxy,ruleenv');
+my %only = map { $_ => 1 } split /,/, ($ENV{BENCH_ONLY} || 'conn,rules,rss,limits,proxy,ruleenv,tls');
 my $ruleenv_conns = $ENV{BENCH_RULEENV_CONNS} || 2000;
 my $limit_conns = $ENV{BENCH_LIMIT_CONNS} || 20000;
 my $held_n = $ENV{BENCH_HELD} || 2000;
 my $ref = '/usr/bin';
-my $work = "$tools/work";
-my $child = "$tools/okchild";
+our $work = "$tools/work";
+our $child = "$tools/okchild";
 my $run_seconds = 60;    # bound of one loadgen run
 my @report;
 
@@ -645,6 +645,7 @@ my %part_heading = (
   limits => qr/^### (?:tcpserver parent CPU|tcpserver -C 1:|A served client)/,
   proxy => qr/^### Behind a balancer/,
   ruleenv => qr/^### tcpserver rule variables/,
+  tls => qr/^### TLS/,
 );
 # A hand-written reading of the figures, from a line "## Reading" on, is
 # kept across runs (to be checked against the new figures).
@@ -680,8 +681,8 @@ say_("Run by `make bench` on $date, $uname, $cpus CPUs; $rounds interleaved roun
 say_("Ours: `$ours_shown`; reference: Debian's ucspi-tcp 0.88 in /usr/bin; limit: `bench/bareloop` (accept, then fork or vfork and exec, nothing else).");
 say_("Service: `bench/okchild` (static, writes \"ok\\n\"). Client: `bench/loadgen -c C -n $conns -t $run_seconds -e 3 127.0.0.1 PORT` (connect to EOF).");
 say_("Servers: `tcpserver -1 -q -H -R -l x -c 200 [-b 1024] [-x rules.cdb] 127.0.0.1 0 okchild`.");
-my @not_run = grep { !$only{$_} } qw(rules conn rss limits proxy ruleenv);
-say_("Parts run: " . join(', ', grep { $only{$_} } qw(rules conn rss limits proxy ruleenv)) . '.') if @not_run && @kept;
+my @not_run = grep { !$only{$_} } qw(rules conn rss limits proxy ruleenv tls);
+say_("Parts run: " . join(', ', grep { $only{$_} } qw(rules conn rss limits proxy ruleenv tls)) . '.') if @not_run && @kept;
 say_("Kept sections: $earlier") if @not_run && @kept;
 say_('Not built yet: ' . join(', ', grep { !have("$ours/$_") } qw(tcpserver tcprules tcprulescheck))) if grep { !have("$ours/$_") } qw(tcpserver tcprules tcprulescheck);
 my $cdb;
@@ -700,6 +701,12 @@ bench_rss() if $only{rss};
 bench_limits() if $only{limits};
 bench_proxy() if $only{proxy};
 bench_ruleenv() if $only{ruleenv};
+if ($only{tls}) {
+  require Cwd;
+  my $here = Cwd::abs_path(__FILE__) =~ s{/[^/]*$}{}r;
+  do "$here/tls.pl" or die "bench: bench/tls.pl: " . ($@ || $!) . "\n";
+  bench_tls();
+}
 open my $fh, '>', $out or die "bench: unable to write $out: $!\n";
 print $fh "$_\n" for @report;
 if (@kept) {
