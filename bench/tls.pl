@@ -29,7 +29,7 @@ sub tls_cert {
          '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1') == 0 or return undef;
   open my $o, '>>', $crt or return undef;
   open my $c, '<', "$work/tls.crt" or return undef;
-  print $o <$c>;
+  print {$o} <$c>;
   return $crt;
 }
 
@@ -61,7 +61,7 @@ sub start_on_port {
 sub stop_pid_tls {
   my ($pid) = @_;
   kill 'TERM', $pid;
-  for (1 .. 50) { return if waitpid($pid, WNOHANG) == $pid; select undef, undef, undef, 0.1 }
+  for (1 .. 50) { return if waitpid($pid, POSIX::WNOHANG()) == $pid; select undef, undef, undef, 0.1 }
   kill 'KILL', $pid;
   waitpid $pid, 0;
 }
@@ -96,9 +96,9 @@ sub hitch_conf {
 # Seconds to download the MiB through tlsclient from port.
 sub download {
   my ($port) = @_;
-  my $t0 = time;
+  my $t0 = Time::HiRes::time();
   my $got = `CAFILE=$work/tls.crt timeout 120 $ours/tlsclient -RH -k localhost 127.0.0.1 $port sh -c 'exec 7>&-; wc -c <&6'`;
-  my $t = time - $t0;
+  my $t = Time::HiRes::time() - $t0;
   return ($got // '') =~ /^\s*(\d+)/ && $1 == $tls_mib * 1048576 ? $t : undef;
 }
 
