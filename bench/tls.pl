@@ -45,8 +45,7 @@ sub start_on_port {
   if (!$pid) {
     open STDOUT, '>', '/dev/null';
     open STDERR, '>', '/dev/null';
-    exec @cmd;
-    POSIX::_exit(127);
+    exec { $cmd[0] } @cmd or POSIX::_exit(127);
   }
   for (1 .. 100) {
     my $c = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1);
