@@ -64,6 +64,27 @@ static void confine(const struct tlsengine *e)
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+/* SIGTERM (tlsserver's drain, a supervisor) reaches the program, which
+   then ends as it would under tcpserver; the engine relays its last
+   words and follows it. */
+static volatile pid_t program_pid;
+
+static void forward_term(int sig)
+{
+  if (program_pid > 0) kill(program_pid, sig);
+}
+
+static void forward_signals(pid_t pid)
+{
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = forward_term;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  program_pid = pid;
+  sigaction(SIGTERM, &sa, 0);
+}
+
 static int pidfd_of(pid_t pid)
 {
   return (int) syscall(SYS_pidfd_open, pid, 0);
@@ -190,6 +211,7 @@ static _Noreturn void run_direct(const struct tlsengine *e)
     waiting_program(e, go[0], in[0], out[1]);
   }
   close(go[0]); close(in[0]); close(out[1]);
+  forward_signals(pid);
   confine(e);
   struct tls_conn *c;
   if (handshake(e, &c) < 0) {
@@ -278,6 +300,7 @@ static _Noreturn void run_ucspitls(const struct tlsengine *e)
     ucspitls_program(e, ctl[1], rd[0], wr[1]);
   }
   close(ctl[1]); close(rd[0]); close(wr[1]);
+  forward_signals(pid);
   confine(e);
   int ask = wait_request(ctl[0], pid);
   struct tls_conn *c;

@@ -24,7 +24,8 @@
    SSLWRITEFD.  A failed handshake closes those (the program reads EOF)
    after log_fail.
 
-   The engine is not dumpable and has no_new_privs.  Every TLS setting
+   SIGTERM to the engine is passed on to the program.  The engine is not
+   dumpable and has no_new_privs.  Every TLS setting
    (tls_scrub_env) is removed from the program's environment. */
 struct tlsengine {
   int sock;                        /* the connected socket */
