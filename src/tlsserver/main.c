@@ -23,7 +23,7 @@
 #include "logline.h"
 #include "msg.h"
 #include "num.h"
-#include "server.h"
+#include "../tcpserver/server.h"
 #include "tls.h"
 #include "tlsengine.h"
 
