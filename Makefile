@@ -88,6 +88,7 @@ $(B)/obj/%.o: src/%.c src/lib/*.h $(wildcard src/*/*.h) $(B)/.flags
 dirobjs = $(patsubst src/%.c,$(B)/obj/%.o,$(wildcard src/$(1)/*.c))
 CORE_OBJ = $(filter-out %/main.o,$(call dirobjs,tcpserver))
 OBJS_tcpserver = $(call dirobjs,tcpserver)
+OBJS_tlsserver = $(call dirobjs,tlsserver) $(CORE_OBJ)
 
 $(B)/libucspi.a: $(LIBOBJ)
 	rm -f $@

@@ -103,6 +103,11 @@ static void log_write(struct logline *l)
   }
 }
 
+void log_line(struct logline *l)
+{
+  log_write(l);
+}
+
 /* "PROG: WHAT" */
 static void start(struct logline *l, const char *what)
 {

@@ -245,6 +245,10 @@ void log_verdict(pid_t pid, const struct conn *c);
 void log_limit(const struct options *opt, pid_t pid, const struct conn *c);
 void log_drain(const struct options *opt, const char *what, size_t n,
                const char *tail);
+/* A line a server program made itself (tlsserver's "tls" lines), whole,
+   through the same writer; the line end is added. */
+struct logline;
+void log_line(struct logline *l);
 /* "PROG: warning: " parts "\n", through the same writer, unless -q. */
 #define log_warn(opt, ...) log_warn_parts(opt, (const char *const[]) { __VA_ARGS__, (const char *) 0 })
 void log_warn_parts(const struct options *opt, const char *const *parts);

@@ -147,7 +147,11 @@ static void tls_reload(struct server *srv)
   int r = tls_server_reload(state.tls, environ, why);
   sigprocmask(SIG_SETMASK, &old, 0);
   if (r < 0) log_warn(&srv->opt, "unable to reload the certificates, keeping the old ones: ", why);
-  else if (srv->opt.verbosity >= 2) log_warn(&srv->opt, "certificates reloaded");
+  else if (srv->opt.verbosity >= 2) {
+    struct logline l;
+    logline_start(&l, "tlsserver: tls reloaded");
+    log_line(&l);
+  }
 }
 
 /* ---- the child: the engine ---- */
