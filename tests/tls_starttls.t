@@ -52,7 +52,7 @@ SKIP: {
 import smtplib, ssl
 ctx = ssl.create_default_context(cafile="$p->{ca}")
 with smtplib.SMTP("127.0.0.1", $s->{port}, local_hostname="py.test") as c:
-    c.starttls(context=ctx, server_hostname="localhost")
+    c.starttls(context=ctx)
     c.sendmail("py\@example.org", ["x\@example.org"], "Subject: t\\r\\n\\r\\nbody\\r\\n")
 print("sent")
 PY
