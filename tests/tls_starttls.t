@@ -94,4 +94,15 @@ SKIP: {
   ok(trace_has($s, qr/^clear MAIL FROM:<c\@example\.org>/m), 'the program reads cleartext on descriptor 0');
   stop_server($s);
 }
+
+# examples/tlsclient/smtps-check against an SMTPS tlsserver.
+SKIP: {
+  skip('tlsclient not built', 2) unless -x ours('tlsclient');
+  $s = smtp_server('Y');
+  my $check = "$FindBin::Bin/../examples/tlsclient/smtps-check";
+  my $r = run_cmd([$check, 'localhost', $s->{port}], env => { PATH => ours() . ':/bin:/usr/bin', CAFILE => $p->{ca} });
+  is($r->{status}, 0, 'examples/tlsclient/smtps-check: exit 0 for a server that greets with 220') or diag($r->{err});
+  like($r->{out}, qr/^< 220 test ESMTP\r?\n< 250-test\r?\n< 250 STARTTLS\r?\n< 221 bye/, 'and prints the dialogue');
+  stop_server($s);
+}
 done_testing();
