@@ -70,6 +70,7 @@ stop_server($s);
 sub run_bg_client {
   my ($port) = @_;
   return background(sub {
+    open STDERR, '>', '/dev/null';
     exec 'openssl', 's_client', '-quiet', '-connect', "127.0.0.1:$port", '-CAfile', $p->{ca};
   });
 }
