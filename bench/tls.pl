@@ -127,7 +127,7 @@ sub bench_tls {
     $c0 = cpu_seconds($pid);
     my $r = loadgen($port, 1, 5000);
     $c1 = cpu_seconds($pid);
-    push @{ $cpu{tcpserver} }, $r->{ok} ? ($c1 - $c0) / $r->{ok} * 1e6 : undef;
+    push @{ $cpu{tcpserver} }, $r->{completed} ? ($c1 - $c0) / $r->{completed} * 1e6 : undef;
     stop_server($pid, $fh);
     # openssl s_server -www.
     my $sp = free_port_tls();

@@ -91,6 +91,19 @@ print(data.decode(), end="")
 PY
   like($py->{out}, qr/^SSL_TLS_SNI_SERVERNAME=x\.w\.test$/m, 'Python\'s ssl, verifying the wildcard') or diag($py->{err});
 }
+
+# A program that cannot be run: the connection is dropped with 0.88's
+# warning, on both sides.
+my $none = tls_server(['-RH', '-l', 'x', '127.0.0.1', '0', "$dir/no-such-program"]);
+$r = s_client($none->{port}, '');
+is($r->{out}, '', 'a program that does not exist: nothing after the handshake');
+ok(wait_until(5, sub { slurp($none->{log}) =~ m{^tlsserver: warning: dropping connection, unable to run \S+/no-such-program: file does not exist$}m }),
+   "tcpserver's warning");
+stop_server($none);
+$r = run_cmd([ours('tlsclient'), '-RH', '-k', 'localhost', '127.0.0.1', $s->{port}, "$dir/no-such-program"],
+             env => { CAFILE => $p->{ca} });
+is($r->{status}, 111, 'tlsclient: a program that does not exist: 111');
+like($r->{err}, qr{^tlsclient: fatal: unable to run \S+/no-such-program: file does not exist$}m, 'with the reason');
 stop_server($s);
 
 # Client certificates.

@@ -231,6 +231,52 @@ static _Noreturn void run_direct(const struct tlsengine *e)
   exit_like(pid);
 }
 
+/* The program's process after vfork: its descriptors, then exec; a
+   failure's errno goes back through err. */
+static _Noreturn void spawned_program(const struct tlsengine *e, char **env,
+                                      int in, int out, int err)
+{
+  if (dup2(in, e->fd_read) >= 0 && dup2(out, e->fd_write) >= 0) {
+    signal(SIGPIPE, SIG_DFL);
+    pathexec_run(e->argv[0], e->argv, env);
+  }
+  int why = errno;
+  if (write(err, &why, sizeof why) < 0) _exit(111);
+  _exit(111);
+}
+
+/* No ids to give the program: the handshake first, then the program,
+   started with vfork (the engine's memory is not copied: the cost of a
+   connection is one fork fewer). */
+static _Noreturn void run_spawned(const struct tlsengine *e)
+{
+  confine(e);
+  struct tls_conn *c;
+  if (handshake(e, &c) < 0) _exit(111);
+  struct envb env;
+  envb_init(&env, (char **) e->envp);
+  tls_scrub_env(&env, e->envp);
+  char **vec = tls_conn_vars(c, e->full, &env) < 0 ? 0 : envb_vec(&env);
+  if (!vec) die(e, "out of memory", "", ENOMEM);
+  int in[2], out[2], err[2];
+  make_pipe(e, in);
+  make_pipe(e, out);
+  make_pipe(e, err);
+  pid_t pid = vfork();
+  if (pid == 0) spawned_program(e, vec, in[0], out[1], err[1]);
+  if (pid < 0) die(e, "unable to fork", "", errno);
+  close(in[0]); close(out[1]); close(err[1]);
+  int why;
+  if (read(err[0], &why, sizeof why) == (ssize_t) sizeof why) {
+    waitpid(pid, 0, 0);
+    die(e, "unable to run ", e->argv[0], why);
+  }
+  close(err[0]);
+  forward_signals(pid);
+  relay(e, c, in[1], out[0], pid);
+  exit_like(pid);
+}
+
 static void put_fd_var(struct envb *env, const char *name, int fd)
 {
   char num[FMT_ULONG];
@@ -322,5 +368,6 @@ void tlsengine_run(const struct tlsengine *e)
 {
   signal(SIGPIPE, SIG_IGN);
   if (e->ucspitls) run_ucspitls(e);
+  if (!e->set_tls_ids && !e->set_prog_ids) run_spawned(e);
   run_direct(e);
 }

@@ -9,12 +9,15 @@
    the program and exits with its status, so that whoever waits for this
    process sees the program's end.
 
-   Without ucspitls the program's process is forked first (while the
-   engine may still change its ids) and waits; the engine takes the
-   handshake under its own ids (tls_*), then hands the program its
-   SSL_* variables, and the program runs under prog_* with its
-   descriptors fd_read and fd_write on pipes to the engine.  A failed
-   handshake ends both (exit 111) after log_fail.
+   Without ucspitls the program runs with its descriptors fd_read and
+   fd_write on pipes to the engine once the handshake is done; a failed
+   handshake ends the engine (exit 111) after log_fail, and no program
+   runs.  With ids to set (set_tls_ids or set_prog_ids) the program's
+   process is forked first, while the engine may still change its ids,
+   and waits; the engine takes the handshake under its own ids (tls_*),
+   then hands the program its SSL_* variables, and the program runs
+   under prog_*.  Without, the program is started after the handshake
+   with vfork, which costs less than a fork of the engine.
 
    With ucspitls (UCSPI-TLS) the program starts at once with the
    cleartext socket on fd_read and fd_write and SSLCTLFD, SSLREADFD,
