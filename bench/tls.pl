@@ -96,7 +96,7 @@ sub hitch_conf {
 sub download {
   my ($port) = @_;
   my $t0 = Time::HiRes::time();
-  my $got = `CAFILE=$work/tls.crt timeout 120 $ours/tlsclient -RH -k localhost 127.0.0.1 $port sh -c 'exec 7>&-; wc -c <&6'`;
+  my $got = `CAFILE=$work/tls.crt timeout 120 $ours/tlsclient -RH -k localhost 127.0.0.1 $port sh -c 'wc -c <&6'`;
   my $t = Time::HiRes::time() - $t0;
   return ($got // '') =~ /^\s*(\d+)/ && $1 == $tls_mib * 1048576 ? $t : undef;
 }
