@@ -75,6 +75,14 @@ sub run_bg_client {
   });
 }
 
+# -F: a client over its rate is refused by the parent, before any
+# handshake, as under tcpserver.
+$s = tls_server(['-v', '-RH', '-l', 'x', '-F', '0.1/1', '127.0.0.1', '0', 'echo', 'hi']);
+like(reply_to_hello($s->{port}, '127.0.0.6'), qr/^[1-9]\d* (?:eof|open)$/, '-F 0.1/1: the first connection gets its ServerHello');
+is(reply_to_hello($s->{port}, '127.0.0.6'), '0 eof', 'the second at once: refused without a byte');
+like(slurp($s->{log}), qr/^tlsserver: limit 0 .*127\.0\.0\.6/m, 'a limit line for it');
+stop_server($s);
+
 # The handshake deadline.
 $s = tls_server(['-v', '-w', '1', '-RH', '-l', 'x', '127.0.0.1', '0', 'cat']);
 my $c = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $s->{port}) or die;

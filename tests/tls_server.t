@@ -92,6 +92,11 @@ PY
   like($py->{out}, qr/^SSL_TLS_SNI_SERVERNAME=x\.w\.test$/m, 'Python\'s ssl, verifying the wildcard') or diag($py->{err});
 }
 
+# -B: the banner goes through TLS, before the program's output.
+my $ban = tls_server(['-B', "banner\n", '-RH', '-l', 'x', '127.0.0.1', '0', 'echo', 'program']);
+is(s_client($ban->{port}, '')->{out}, "banner\nprogram\n", '-B: the banner through TLS, then the program');
+stop_server($ban);
+
 # A program that cannot be run: the connection is dropped with 0.88's
 # warning, on both sides.
 my $none = tls_server(['-RH', '-l', 'x', '127.0.0.1', '0', "$dir/no-such-program"]);
