@@ -17,11 +17,12 @@ pkgs_build="libcdb-dev libssl-dev"
 # haproxy: a real balancer sending PROXY v1/v2 headers and health checks
 # (tests/proxy_haproxy.t); systemd: systemd-socket-activate, to hand
 # tcpserver its listening sockets without a running systemd
-# (tests/supervisor_activation.t).
+# (tests/supervisor_activation.t); cppcheck and clang-tidy: the static
+# checks of the sources (tests/static_checks.t, with gcc -fanalyzer).
 # openssl, gnutls-bin, curl, swaks, python3: real TLS clients (and
-# openssl s_server a real server) for tests/tls_*.t; stunnel4, hitch: the
-# TLS peers tlsserver is compared with (bench, tests/tls_peers.t).
-pkgs_tests="ucspi-tcp tinycdb perl valgrind strace groff-base iproute2 haproxy systemd openssl gnutls-bin curl swaks stunnel4 hitch python3"
+# openssl s_server a real server) for tests/tls_*.t; stunnel4, hitch:
+# the TLS peers tlsserver is compared with (make bench, bench/tls.pl).
+pkgs_tests="ucspi-tcp tinycdb perl valgrind strace groff-base iproute2 haproxy systemd cppcheck clang-tidy openssl gnutls-bin curl swaks stunnel4 hitch python3"
 pkgs_sanitizers="libasan8 libubsan1 libclang-rt-14-dev"
 pkgs_services="daemontools runit s6"
 pkgs_package="build-essential debhelper devscripts lintian libcdb-dev libssl-dev"
