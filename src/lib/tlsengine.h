@@ -27,7 +27,8 @@
    SSLWRITEFD.  A failed handshake closes those (the program reads EOF)
    after log_fail.
 
-   SIGTERM to the engine is passed on to the program.  The engine is not
+   SIGTERM to the engine is passed on to the program (when the engine
+   may signal it; else the engine ends, closing the program's pipes).  The engine is not
    dumpable and has no_new_privs.  Every TLS setting
    (tls_scrub_env) is removed from the program's environment. */
 struct tlsengine {
