@@ -97,6 +97,21 @@ my $ban = tls_server(['-B', "banner\n", '-RH', '-l', 'x', '127.0.0.1', '0', 'ech
 is(s_client($ban->{port}, '')->{out}, "banner\nprogram\n", '-B: the banner through TLS, then the program');
 stop_server($ban);
 
+# -G: the drain reaches the program through its engine.
+my $drain = tls_server(['-v', '-G', '5', '-RH', '-l', 'x', '127.0.0.1', '0', 'sh', '-c',
+                        'trap "echo bye; exit 0" TERM; echo hi; while :; do sleep 0.1; done']);
+my $client = background(sub {
+  open STDIN, '<', '/dev/null';
+  open STDOUT, '>', "$dir/drain.out";
+  open STDERR, '>', '/dev/null';
+  exec 'openssl', 's_client', '-quiet', '-connect', "127.0.0.1:$drain->{port}", '-CAfile', $p->{ca};
+});
+ok(wait_until(5, sub { slurp("$dir/drain.out") eq "hi\n" }), 'a held connection');
+kill 'TERM', $drain->{pid};
+is(wait_pid($drain->{pid}, 8), 0, '-G: SIGTERM drains, the server exits 0');
+is(slurp("$dir/drain.out"), "hi\nbye\n", 'the program got SIGTERM through its engine and its last words reached the client');
+stop_pid($client);
+
 # A program that cannot be run: the connection is dropped with 0.88's
 # warning, on both sides.
 my $none = tls_server(['-RH', '-l', 'x', '127.0.0.1', '0', "$dir/no-such-program"]);
