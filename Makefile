@@ -191,12 +191,16 @@ BENCH_TOOLS := loadgen bareloop genrules spawnloop
 $(addprefix $(B)/bench/,$(BENCH_TOOLS)): $(B)/bench/%: bench/%.c $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(COMPILE) -o $@ $<
+# tlsload: loadgen for TLS, through the library's tls module.
+$(B)/bench/tlsload: bench/tlsload.c $(B)/libucspi.a $(B)/.flags
+	@mkdir -p $(dir $@)
+	$(COMPILE) -o $@ $< $(LIBS) $(TLS_LIBS)
 # The service of the benchmarks and load tests: static and never
 # sanitized (not under test itself), so that it starts fast.
 $(B)/bench/okchild $(B)/bench/holdchild: $(B)/bench/%: bench/%.c $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(filter-out $(EXTRA_CFLAGS),$(COMPILE)) -static -s -o $@ $<
-bench: all $(addprefix $(B)/bench/,$(BENCH_TOOLS) okchild holdchild)
+bench: all $(addprefix $(B)/bench/,$(BENCH_TOOLS) okchild holdchild tlsload)
 	UCSPI_BIN=$(abspath $(B)) perl bench/run.pl
 
 # make asan: the whole test suite built with ASan and UBSan, in $(B)-asan.

@@ -9,6 +9,9 @@
 #   wall clock (s_time's second line), not its first line (per CPU
 #   second of the client).
 # - Resumed handshakes against tlsserver: s_time -reuse.
+# - Concurrent handshakes (bench/tlsload, c=16 and 64, BENCH_TLS_CONNS
+#   (2000) a run): tlsserver (full; resumed with -R) against hitch and
+#   stunnel4 (connect mode) in front of tcpserver, all running okchild.
 # - A download of BENCH_TLS_MIB (512) MiB through tlsclient from
 #   tlsserver, stunnel4 (exec) and hitch in front of tcpserver.
 # - The parent's CPU per connection: tlsserver's during the full
@@ -19,6 +22,7 @@ use warnings;
 our ($ours, $tools, $work, $rounds, $child);
 my $tls_seconds = $ENV{BENCH_TLS_SECONDS} || 5;
 my $tls_mib = $ENV{BENCH_TLS_MIB} || 512;
+my $tls_conns = $ENV{BENCH_TLS_CONNS} || 2000;
 
 # A P-256 certificate for localhost, made once in the work directory.
 sub tls_cert {
@@ -72,14 +76,68 @@ sub s_time {
   return $out =~ /(\d+) connections in (\d+) real seconds/ && $2 ? $1 / $2 : undef;
 }
 
+# stunnel4 running a program (exec mode), or forwarding to a port.
 sub stunnel_conf {
   my ($port, $crt, @exec) = @_;
   my $conf = "$work/stunnel-$port.conf";
   open my $f, '>', $conf or die;
   print $f "foreground = yes\npid =\n[bench]\naccept = 127.0.0.1:$port\ncert = $crt\n",
-           "exec = $exec[0]\nexecArgs = @exec\n";
+           $exec[0] =~ /^\d+$/ ? "connect = 127.0.0.1:$exec[0]\n" : "exec = $exec[0]\nexecArgs = @exec\n";
   close $f;
   return $conf;
+}
+
+# tlsload's line against port.
+sub tlsload {
+  my ($port, $c, @extra) = @_;
+  my $line = `CAFILE=$work/tls.crt timeout 120 $tools/tlsload -c $c -n $tls_conns -t 60 -e 3 @extra 127.0.0.1 $port`;
+  my %r = $line =~ /(\w+)=([\d.]+)/g;
+  return $r{failed} || $r{unfinished} ? undef : $r{cps};
+}
+
+# A TLS terminator in front of tcpserver running okchild: its pids.
+sub front {
+  my ($kind, $crt) = @_;
+  my ($tp, $tport, $tfh) = start_server("$ours/tcpserver", '-1', '-q', '-RH', '-l', 'x', '-c', '200',
+                                        '-b', '1024', '127.0.0.1', '0', $child);
+  my $port = free_port_tls();
+  my $conf = $kind eq 'hitch' ? hitch_conf($port, $tport, $crt) : stunnel_conf($port, $crt, $tport);
+  my @cmd = $kind eq 'hitch' ? ('/usr/sbin/hitch', '--config', $conf) : ('/usr/bin/stunnel4', $conf);
+  my $pid = start_on_port($port, @cmd);
+  return ($pid, $port, $tp, $tfh);
+}
+
+sub bench_tls_concurrent {
+  my ($crt) = @_;
+  return unless -x "$tools/tlsload";
+  my %cps;
+  for my $c (16, 64) {
+    for my $round (1 .. $rounds) {
+      my ($pid, $port, $fh) = start_server("$ours/tlsserver", '-1', '-q', '-RH', '-l', 'x', '-c', '200',
+                                           '-b', '1024', '127.0.0.1', '0', $child);
+      push @{ $cps{$c}{full} }, tlsload($port, $c);
+      push @{ $cps{$c}{resumed} }, tlsload($port, $c, '-R');
+      stop_server($pid, $fh);
+      for my $kind (grep { -x ($_ eq 'hitch' ? '/usr/sbin/hitch' : '/usr/bin/stunnel4') } qw(hitch stunnel)) {
+        my ($fpid, $fport, $tp, $tfh) = front($kind, $crt);
+        push @{ $cps{$c}{$kind} }, $fpid ? tlsload($fport, $c) : undef;
+        stop_pid_tls($fpid) if $fpid;
+        stop_server($tp, $tfh);
+      }
+    }
+  }
+  say_('');
+  say_("### TLS concurrent handshakes (bench/tlsload, $tls_conns connections a run, connections a second)");
+  say_('');
+  say_('| c | tlsserver | resumed | hitch -> tcpserver | stunnel4 -> tcpserver | vs hitch | vs stunnel4 | resumed / full |');
+  say_('|---|---|---|---|---|---|---|---|');
+  for my $c (16, 64) {
+    my %m = map { $_ => median(@{ $cps{$c}{$_} || [] }) } qw(full resumed hitch stunnel);
+    say_("| $c | " . join(' | ', map { fmt($m{$_}) } qw(full resumed hitch stunnel)) . ' | ' .
+         join(' | ', ratio($m{full}, $m{hitch}), ratio($m{full}, $m{stunnel}), ratio($m{resumed}, $m{full})) . ' |');
+  }
+  say_('');
+  say_('Targets: >= 1.2 against hitch and stunnel4 in front of tcpserver; resumed >= 1.5 full.');
 }
 
 sub hitch_conf {
@@ -161,6 +219,7 @@ sub bench_tls {
   say_('Parent CPU per connection: tlsserver ' . fmt(median(@{ $cpu{ours} }), '%.1f') . ' us (full handshakes), tcpserver ' .
        fmt(median(@{ $cpu{tcpserver} }), '%.1f') . ' us (plain): ' . ratio(median(@{ $cpu{ours} }), median(@{ $cpu{tcpserver} })) .
        'x (target <= 1.1).');
+  bench_tls_concurrent($crt);
   bench_tls_relay($crt);
 }
 
@@ -204,7 +263,7 @@ sub bench_tls_relay {
     say_("| $name | " . fmt($m, '%.2f') . ' | ' . ($m ? fmt($tls_mib / $m) : '-') . ' | ' . ratio($m, $o) . ' |');
   }
   say_('');
-  say_('Targets: >= 1.0 against stunnel4, >= 1.5 against hitch.  Not measured here: concurrent handshakes (loadgen has no TLS mode yet).');
+  say_('Targets: >= 1.0 against stunnel4, >= 1.5 against hitch.');
 }
 
 1;

@@ -62,6 +62,10 @@ struct tls_conn;
 struct tls_conn *tls_conn_accept(struct tls_server *s, int fd);
 /* The handshake, within ms milliseconds.  0, or -1 with why. */
 int tls_conn_handshake(struct tls_conn *c, int ms, char why[TLS_WHY]);
+/* One step of it, for an event loop: 0 when done, TLS_IO_WANT_READ or
+   TLS_IO_WANT_WRITE (call again when the socket is ready), or
+   TLS_IO_ERROR with why. */
+int tls_conn_handshake_step(struct tls_conn *c, char why[TLS_WHY]);
 void tls_conn_free(struct tls_conn *c);
 
 /* Data, on the non-blocking socket.  tls_conn_read and tls_conn_write
@@ -84,6 +88,8 @@ const char *tls_conn_error(struct tls_conn *c);
 const char *tls_conn_protocol(const struct tls_conn *c);
 const char *tls_conn_cipher(const struct tls_conn *c);
 const char *tls_conn_sni(const struct tls_conn *c);
+/* 1 when the handshake resumed an earlier session. */
+int tls_conn_resumed(const struct tls_conn *c);
 
 /* The program's variables after a handshake, into e: SSL_PROTOCOL,
    SSL_CIPHER, SSL_SESSION_RESUMED (Initial, Resumed),
@@ -115,6 +121,9 @@ struct tls_client;
    a client certificate from CERTFILE/KEYFILE when set; CIPHERS. */
 struct tls_client *tls_client_new(char *const *env, char why[TLS_WHY]);
 void tls_client_free(struct tls_client *cl);
+/* From now on keep the latest session a server gave and offer it on
+   the next connections (resumption; for load tests). */
+void tls_client_resume(struct tls_client *cl);
 /* A client connection on fd; name (may be NULL) is sent as SNI when it
    is a host name, and the certificate must match it (an IP address
    literal is matched as an address).  NULL when out of memory. */

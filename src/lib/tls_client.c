@@ -7,7 +7,11 @@
 #include <openssl/x509v3.h>
 #include "tls_int.h"
 
-struct tls_client { SSL_CTX *ctx; };
+struct tls_client {
+  SSL_CTX *ctx;
+  int resume;
+  SSL_SESSION *last;      /* the latest session, offered again */
+};
 
 static const char *env_value(char *const *env, const char *name)
 {
@@ -72,8 +76,27 @@ struct tls_client *tls_client_new(char *const *env, char why[TLS_WHY])
 void tls_client_free(struct tls_client *cl)
 {
   if (!cl) return;
+  SSL_SESSION_free(cl->last);
   SSL_CTX_free(cl->ctx);
   free(cl);
+}
+
+/* Each new session replaces the one kept (TLS 1.3 sends tickets after
+   the handshake, read with the data). */
+static int keep_session(SSL *ssl, SSL_SESSION *sess)
+{
+  struct tls_client *cl = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+  SSL_SESSION_free(cl->last);
+  cl->last = sess;
+  return 1;   /* the reference is ours */
+}
+
+void tls_client_resume(struct tls_client *cl)
+{
+  cl->resume = 1;
+  SSL_CTX_set_app_data(cl->ctx, cl);
+  SSL_CTX_set_session_cache_mode(cl->ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(cl->ctx, keep_session);
 }
 
 static int is_address(const char *name)
@@ -99,6 +122,7 @@ struct tls_conn *tls_conn_connect(struct tls_client *cl, int fd, const char *nam
   struct tls_conn *c = tls_conn_new(cl->ctx, fd);
   if (!c) return 0;
   SSL_set_connect_state(c->ssl);
+  if (cl->resume && cl->last) SSL_set_session(c->ssl, cl->last);
   if (name && *name && expect(c->ssl, name) < 0) {
     tls_conn_free(c);
     ERR_clear_error();

@@ -93,25 +93,29 @@ static void keep_sni(struct tls_conn *c)
   if (name) tls_sanitise(c->sni, sizeof c->sni, name, strlen(name), 1);
 }
 
+int tls_conn_handshake_step(struct tls_conn *c, char why[TLS_WHY])
+{
+  ERR_clear_error();
+  errno = 0;
+  int r = SSL_do_handshake(c->ssl);
+  if (r == 1) {
+    keep_sni(c);
+    return 0;
+  }
+  int e = SSL_get_error(c->ssl, r);
+  if (e == SSL_ERROR_WANT_READ) return TLS_IO_WANT_READ;
+  if (e == SSL_ERROR_WANT_WRITE) return TLS_IO_WANT_WRITE;
+  tls_conn_describe(c, r, why);
+  return TLS_IO_ERROR;
+}
+
 int tls_conn_handshake(struct tls_conn *c, int ms, char why[TLS_WHY])
 {
   long long deadline = clock_ms() + ms;
   for (;;) {
-    ERR_clear_error();
-    errno = 0;
-    int r = SSL_do_handshake(c->ssl);
-    if (r == 1) {
-      keep_sni(c);
-      return 0;
-    }
-    int e = SSL_get_error(c->ssl, r);
-    short events = e == SSL_ERROR_WANT_READ ? POLLIN
-                 : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
-    if (!events) {
-      tls_conn_describe(c, r, why);
-      return -1;
-    }
-    int w = clock_wait_fd(c->fd, events, deadline);
+    int r = tls_conn_handshake_step(c, why);
+    if (r == 0 || r == TLS_IO_ERROR) return r;
+    int w = clock_wait_fd(c->fd, r == TLS_IO_WANT_READ ? POLLIN : POLLOUT, deadline);
     if (w == CLOCK_WAIT_TIMEOUT) {
       tls_why(why, errtext(ETIMEDOUT), 0, 0);
       return -1;
@@ -180,3 +184,5 @@ const char *tls_conn_cipher(const struct tls_conn *c)
 }
 
 const char *tls_conn_sni(const struct tls_conn *c) { return c->sni; }
+
+int tls_conn_resumed(const struct tls_conn *c) { return SSL_session_reused(c->ssl); }

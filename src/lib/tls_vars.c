@@ -97,7 +97,7 @@ static int all_vars(const struct tls_conn *c, int full, put_fn *put, void *ctx)
 {
   if (put(ctx, "SSL_PROTOCOL", tls_conn_protocol(c)) < 0
       || put(ctx, "SSL_CIPHER", tls_conn_cipher(c)) < 0
-      || put(ctx, "SSL_SESSION_RESUMED", SSL_session_reused(c->ssl) ? "Resumed" : "Initial") < 0)
+      || put(ctx, "SSL_SESSION_RESUMED", tls_conn_resumed(c) ? "Resumed" : "Initial") < 0)
     return -1;
   if (c->sni[0] && put(ctx, "SSL_TLS_SNI_SERVERNAME", c->sni) < 0) return -1;
   /* The SSL_CLIENT_* names describe a client: a client's program gets
