@@ -147,6 +147,70 @@ static void variables(void)
   tls_server_free(s);
 }
 
+/* The client side of two connections in a row, with tls_client_resume:
+   exit 0 when the second one resumed. */
+static _Noreturn void resuming_client(int fds[2])
+{
+  char *env[] = { var("CAFILE", "ca.pem"), 0 };
+  char why[TLS_WHY], buf[16];
+  struct tls_client *cl = tls_client_new(env, why);
+  if (!cl) _exit(2);
+  tls_client_resume(cl);
+  int resumed = 0;
+  for (int i = 0; i < 2; i++) {
+    struct tls_conn *c = tls_conn_connect(cl, fds[i], "localhost");
+    if (!c || tls_conn_handshake(c, 5000, why) < 0) _exit(3);
+    while (tls_conn_read(c, buf, sizeof buf) != TLS_IO_CLOSED) {}   /* the ticket comes with it */
+    resumed = tls_conn_resumed(c);
+    tls_conn_close_notify(c);
+    tls_conn_free(c);
+  }
+  _exit(resumed ? 0 : 1);
+}
+
+static void resumption(void)
+{
+  char why[TLS_WHY];
+  char *env[] = { var("CERTFILE", "srv.pem"), var("KEYFILE", "srv.key"), 0 };
+  struct tls_server *s = tls_server_new(env, TLS_CLIENTCERT_NONE, why);
+  int a[2], b[2];
+  if (!s || socketpair(AF_UNIX, SOCK_STREAM, 0, a) < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, b) < 0) {
+    tap_ok(0, "resumption set up");
+    return;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    int mine[2] = { a[1], b[1] };
+    resuming_client(mine);
+  }
+  close(a[1]);
+  close(b[1]);
+  int first_resumed = -1, second_resumed = -1;
+  int ends[2] = { a[0], b[0] };
+  for (int i = 0; i < 2; i++) {
+    struct tls_conn *c = tls_conn_accept(s, ends[i]);
+    int r = -1;
+    /* the step API, as an event loop would drive it */
+    do r = c ? tls_conn_handshake_step(c, why) : TLS_IO_ERROR;
+    while (r == TLS_IO_WANT_READ || r == TLS_IO_WANT_WRITE);
+    if (c && r == 0) {
+      if (i == 0) first_resumed = tls_conn_resumed(c);
+      else second_resumed = tls_conn_resumed(c);
+      tls_conn_close_notify(c);   /* the socket buffer takes it at once */
+    }
+    tls_conn_free(c);
+    shutdown(ends[i], SHUT_WR);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  tap_ok(first_resumed == 0, "handshake steps: the first connection is a full handshake");
+  tap_ok(second_resumed == 1, "the second resumes the first's session (one ticket key)");
+  tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "  and the client says so too");
+  close(a[0]);
+  close(b[0]);
+  tls_server_free(s);
+}
+
 static void scrub(void)
 {
   char *base[] = { "CERTFILE=/k", "CERTFILE:a.test=/a", "KEYFILE=/k", "TLS_UID=5",
@@ -176,6 +240,7 @@ int main(void)
   errors();
   sni_and_reload();
   variables();
+  resumption();
   scrub();
   return tap_done();
 }
