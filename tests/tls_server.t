@@ -126,6 +126,16 @@ is($r->{status}, 111, 'tlsclient: a program that does not exist: 111');
 like($r->{err}, qr{^tlsclient: fatal: unable to run \S+/no-such-program: file does not exist$}m, 'with the reason');
 stop_server($s);
 
+# IPv6: the same over ::1.
+SKIP: {
+  my $s6 = eval { tls_server(['-RH', '-l', 'x', '::1', '0', $envprog]) };
+  skip('no IPv6 on lo', 1) unless $s6;
+  my $r6 = run_cmd(['openssl', 's_client', '-brief', '-ign_eof', '-connect', "[::1]:$s6->{port}", '-CAfile', $p->{ca}],
+                   timeout => 20);
+  is(vars($r6->{out})->{TCPREMOTEIP}, '::1', 'over IPv6: TLS and the TCP variables of ::1');
+  stop_server($s6);
+}
+
 # Client certificates.
 sub with_cert {
   my ($port, $who) = @_;
