@@ -9,7 +9,7 @@
 
 # Why each group is needed, and its packages.
 why_build="tinycdb's cdb.h and libcdb.a, to compile and link the rules code"
-why_tests="the reference (Debian's ucspi-tcp 0.88) and the tools the tests run"
+why_tests="the reference (Debian's ucspi-tcp 0.88), ucspi-tcp-ipv6 unpacked beside it (src/oracle-ipv6.sh) and the tools the tests run"
 why_sanitizers="the ASan and UBSan runtimes of the compiler, for the sanitizer suite"
 why_services="the supervisors the service examples are tested with"
 why_package="the tools that build and check the Debian package"
@@ -93,6 +93,7 @@ for group in "$@"; do
     *) say "unknown group $group (build tests sanitizers services package)"; exit 100 ;;
   esac
   eval "why=\$why_$group"
+  [ "$group" = tests ] && sh "$(dirname "$0")/oracle-ipv6.sh"
   need=$(missing "$group")
   if [ -z "$need" ]; then
     say "$group: present ($why)"
