@@ -269,11 +269,22 @@ static int try_text_and_cidr(struct search *s, const char *ipstr,
                              const char *legacy, const struct ip_addr *ip,
                              const struct rules_index *ix)
 {
+  if (!ip) {   /* not an address: every prefix, as 0.88, however many */
+    for (size_t n = strlen(ipstr); n > 0; n--) {
+      char c = ipstr[n - 1];
+      if ((c == '.' && (ix->flags & RULES_HAS_DOT_END)) ||
+          (c == ':' && (ix->flags & RULES_HAS_COLON_END))) {
+        int r = probe(s, put(s, 0, ipstr, n));
+        if (r) return r;
+      }
+    }
+    return 0;
+  }
   struct textprefix list[MAX_TEXT_PREFIXES];
-  int mapped = ip && ip_is_v4mapped(ip);
+  int mapped = ip_is_v4mapped(ip);
   size_t count = add_text_prefixes(list, 0, ipstr, mapped, ix), i = 0;
   if (legacy) count = add_text_prefixes(list, count, legacy, mapped, ix);
-  int v6 = ip && ip->family == AF_INET6;
+  int v6 = ip->family == AF_INET6;
   for (unsigned len = 129; len-- > 0;) {
     for (; i < count && list[i].bits >= len; i++) {
       int r = probe(s, put(s, 0, list[i].text, list[i].len));
