@@ -62,7 +62,7 @@ for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R)]]) {
     is(line_within($c, 5), "started\n", "$name: child running");
     my $child = the_child($s);
     kill 'TERM', $s->{pid};
-    ok(log_has($s, qr/^tcpserver: drain: stopped accepting, waiting for 1 children\n/m, 2),
+    ok(log_has($s, qr/^tcpserver: drain: stopped accepting, waiting for 1 child\n/m, 2),
        "$name: drain begins at once");
     # Another server on the same port (no -S): the listening socket is gone.
     my $s2 = eval { start_server($tcpserver, [@$opts, '127.0.0.1', $s->{port}, 'echo', 'second']) };
@@ -77,7 +77,7 @@ for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R)]]) {
     close $c;
     is(wait_pid($s->{pid}, 5), 0, "$name: the server exits 0 once the child ended");
     is(slurp($done), "finished\n", "$name: the child finished its work");
-    ok(in_order(slurp($s->{log}), 'tcpserver: drain: stopped accepting, waiting for 1 children',
+    ok(in_order(slurp($s->{log}), 'tcpserver: drain: stopped accepting, waiting for 1 child',
                 "tcpserver: end $child status 0", 'tcpserver: drain: done'),
        "$name: log: stopped accepting, the end line, done last") or diag(slurp($s->{log}));
     unlike(slurp($s->{log}), qr/deadline|KILL/, "$name: no deadline reached");
@@ -95,8 +95,8 @@ for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R)]]) {
     my $took = time - $start;
     is($status, 0, "$name: deadline: the server exits 0");
     ok($took > 0.8 && $took < 3, "$name: after the 1 s deadline (" . sprintf('%.2f', $took) . ' s)');
-    ok(in_order(slurp($s->{log}), 'tcpserver: drain: stopped accepting, waiting for 1 children',
-                'tcpserver: drain: deadline, sending TERM to 1 children',
+    ok(in_order(slurp($s->{log}), 'tcpserver: drain: stopped accepting, waiting for 1 child',
+                'tcpserver: drain: deadline, sending TERM to 1 child',
                 "tcpserver: end $child status 15", 'tcpserver: drain: done'),
        "$name: log: deadline, TERM, the child's end (status 15), done last") or diag(slurp($s->{log}));
     unlike(slurp($s->{log}), qr/KILL/, "$name: no KILL needed");
@@ -118,9 +118,9 @@ for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R)]]) {
     my $took = time - $start;
     is($status, 0, "$name: KILL stage: the server exits 0");
     ok($took > 1.8 && $took < 4, "$name: after 1 s + 1 s (" . sprintf('%.2f', $took) . ' s)');
-    ok(in_order(slurp($s->{log}), 'tcpserver: drain: stopped accepting, waiting for 1 children',
-                'tcpserver: drain: deadline, sending TERM to 1 children',
-                'tcpserver: drain: sending KILL to 1 children',
+    ok(in_order(slurp($s->{log}), 'tcpserver: drain: stopped accepting, waiting for 1 child',
+                'tcpserver: drain: deadline, sending TERM to 1 child',
+                'tcpserver: drain: sending KILL to 1 child',
                 "tcpserver: end $child status 9", 'tcpserver: drain: done'),
        "$name: log: TERM, KILL, the child's end (status 9), done last") or diag(slurp($s->{log}));
     ok(!alive($child), "$name: nothing left running");
@@ -140,7 +140,7 @@ for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R)]]) {
     my $took = time - $start;
     is($status, 0, "$name: second SIGTERM: the server exits 0");
     cmp_ok($took, '<', 2, "$name: the children got TERM at once (" . sprintf('%.2f', $took) . ' s, not 30)');
-    ok(in_order(slurp($s->{log}), 'tcpserver: drain: deadline, sending TERM to 1 children',
+    ok(in_order(slurp($s->{log}), 'tcpserver: drain: deadline, sending TERM to 1 child',
                 "tcpserver: end $child status 15", 'tcpserver: drain: done'),
        "$name: log: TERM sent, the child's end") or diag(slurp($s->{log}));
     ok(!alive($child), "$name: the child is gone");
@@ -157,8 +157,8 @@ for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R)]]) {
     is(wait_pid($s->{pid}, 5), 0, "$name " . ($flag || 'default') . ': the server exits 0');
     my $log = slurp($s->{log});
     if ($logs) {
-      is($log, "tcpserver: drain: stopped accepting, waiting for 1 children\n"
-             . "tcpserver: drain: deadline, sending TERM to 1 children\n"
+      is($log, "tcpserver: drain: stopped accepting, waiting for 1 child\n"
+             . "tcpserver: drain: deadline, sending TERM to 1 child\n"
              . "tcpserver: drain: done\n", "$name default: the drain lines only");
     } else {
       is($log, '', "$name -q: no drain lines");
