@@ -21,7 +21,7 @@ pkgs_build="libcdb-dev"
 pkgs_tests="ucspi-tcp tinycdb perl valgrind strace groff-base iproute2 haproxy systemd"
 pkgs_sanitizers="libasan8 libubsan1 libclang-rt-14-dev"
 pkgs_services="daemontools runit s6"
-pkgs_package="build-essential debhelper devscripts lintian libcdb-dev"
+pkgs_package="build-essential debhelper devscripts lintian libcdb-dev po-debconf"
 
 say() { echo "deps: $*"; }
 
