@@ -158,6 +158,7 @@ static int canon_text_prefix(const char *s, size_t n, char *out, size_t *outlen)
     size_t end = i;
     while (end < n && s[end] != ':') end++;
     int dotted = memchr(s + i, '.', end - i) != NULL;
+    if (!dotted && end - i > 4) return -1;   /* as inet_pton: 4 digits */
     while (!dotted && end - i > 1 && s[i] == '0') i++;
     for (; i < end; i++)
       out[k++] = dotted ? s[i] : (char) (s[i] >= 'A' && s[i] <= 'F' ? s[i] + 32 : s[i]);
@@ -279,7 +280,15 @@ int rulekey_canon(const char *key, size_t len, char *out, size_t cap,
   }
   if (sh.eq) return -1;
   if (canon_exact(key, len, out, outlen) == 0) return 0;
-  return canon_text_prefix(key, len, out, outlen);
+  if (canon_text_prefix(key, len, out, outlen) < 0) return -1;
+  /* Stored forms are canonical: an address stays in the address form. */
+  char again[IP_FMT_SIZE + 8];
+  size_t n;
+  if (*outlen < IP_FMT_SIZE && canon_exact(out, *outlen, again, &n) == 0) {
+    memcpy(out, again, n);
+    *outlen = n;
+  }
+  return 0;
 }
 
 /* ---- range expansion ---- */

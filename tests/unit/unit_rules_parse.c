@@ -92,6 +92,8 @@ static const struct { const char *key, *want; } keys[] = {
   { "1:2:3:4:5:6:7:8:", "BAD" },
   { "2001:db8", "BAD" },
   { "12345:", "BAD" },
+  { "02100:1:00::", "BAD" },                 /* a group of 5 (found by fuzzing) */
+  { "2001:0db8:", "2001:db8:" },
   { "2001::db8::", "BAD" },
   { "::ffff:127.0.0.1.", "BAD" },
   { "2001:db8:.", "BAD" },
