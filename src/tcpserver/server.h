@@ -13,8 +13,9 @@
      child.c     the child: what it closes, vfork or fork, exec
      kids.c      the children ledger, reaping
      log.c       the only writer to descriptor 2 once serving
-   Dependencies run one way: loop → waiting → child → verdict → kids →
-   log, and everything reads this header. */
+   Dependencies run one way: main → setup → loop → child → verdict →
+   {kids, signals} → {log, listen, waiting, options}, and everything
+   reads this header. */
 #ifndef SERVER_H
 #define SERVER_H
 #include <signal.h>
