@@ -196,7 +196,6 @@ int rulekey_cidr_equivalent(const char *key, size_t len, struct ip_addr *ip,
 {
   int kind = rulekey_v6_kind(key, len);
   const char *slash = memchr(key, '/', len);
-  unsigned count = 0;
   if (kind == RULEKEY_V4MAPPED) {
     *bits = 128;
     if (slash && parse_prefix_len(slash + 1, len - (size_t) (slash + 1 - key),
@@ -209,21 +208,33 @@ int rulekey_cidr_equivalent(const char *key, size_t len, struct ip_addr *ip,
   }
   if (kind != RULEKEY_PREFIX_OR_ADDRESS && kind != RULEKEY_TEXT_PREFIX)
     return -1;
-  if (key[len - 1] == '.' || key[0] == ':') {   /* ::ffff:10. ::  : */
-    *bits = 0;
-    return -1;
-  }
-  size_t upto = len;
-  for (size_t i = 0; i + 1 < len; i++)
-    if (key[i] == ':' && key[i + 1] == ':') { upto = i; break; }
-  for (size_t i = 0; i < upto; i++) count += key[i] == ':';
-  *bits = 16 * (upto < len ? count + 1 : count);
+  if (key[len - 1] == '.' || key[0] == ':') return -1;   /* ::ffff:10. :: : */
+  *bits = rulekey_text_bits(key, len);
+  /* The groups spelled out (bits / 16 of them), then zeros. */
   char text[IP_FMT_SIZE + 4];
+  size_t upto = 0;
+  for (unsigned groups = 0; upto < len && groups < *bits / 16; upto++)
+    groups += key[upto] == ':';
   if (upto > IP_FMT_SIZE) return -1;
-  /* The groups spelled out, then zeros: "2001:db8:" + ":" */
   memcpy(text, key, upto);
-  memcpy(text + upto, upto < len ? "::" : ":", upto < len ? 3 : 2);
+  memcpy(text + upto, ":", 2);
   return ip_parse(text, ip);
+}
+
+unsigned rulekey_text_bits(const char *t, size_t n)
+{
+  unsigned count = 0;
+  if (n >= 7 && memcmp(t, "::ffff:", 7) == 0 && memchr(t, '.', n)) {
+    for (size_t i = 7; i < n; i++) count += t[i] == '.';
+    return 96 + 8 * count;
+  }
+  if (n == 7 && memcmp(t, "::ffff:", 7) == 0) return 96;
+  if (!n || t[0] == ':' || t[n - 1] == '.') return 0;
+  size_t upto = n;
+  for (size_t i = 0; i + 1 < n; i++)
+    if (t[i] == ':' && t[i + 1] == ':') { upto = i; break; }
+  for (size_t i = 0; i < upto; i++) count += t[i] == ':';
+  return 16 * (upto < n ? count + 1 : count);
 }
 
 /* Where a key holds the bytes that decide its form, found in one pass

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "rules.h"
+#include "ruleparse.h"
 
 /* ---- rule data ---- */
 
@@ -216,32 +217,16 @@ static int dotted_quad_dots(const char *ipstr, size_t dots[3])
 }
 
 /* A textual prefix of the client's address text (the 0.88 step for
-   '.', ucspi-tcp-ipv6's for ':'), with the bits it spells out. */
+   '.', ucspi-tcp-ipv6's for ':'), with the bits it spells out
+   (rulekey_text_bits). */
 struct textprefix { const char *text; size_t len; unsigned bits; };
 #define MAX_TEXT_PREFIXES (2 * IP_FMT_SIZE)
-
-static unsigned prefix_bits(const char *t, size_t n, int mapped)
-{
-  unsigned count = 0;
-  if (mapped) {   /* "::ffff:" 96, then 8 per dotted part */
-    if (n < 7) return 0;
-    for (size_t i = 7; i < n; i++) count += t[i] == '.';
-    return 96 + 8 * count;
-  }
-  if (t[0] == ':' || t[n - 1] == '.') return 0;
-  size_t upto = n;
-  for (size_t i = 0; i + 1 < n; i++)
-    if (t[i] == ':' && t[i + 1] == ':') { upto = i; break; }
-  for (size_t i = 0; i < upto; i++) count += t[i] == ':';
-  return 16 * (upto < n ? count + 1 : count);
-}
 
 /* Add text's prefixes ending in '.' or ':' (as the index allows) that
    are not in the list yet; the list stays sorted by bits, then length,
    both descending. */
 static size_t add_text_prefixes(struct textprefix *list, size_t count,
-                                const char *text, int mapped,
-                                const struct rules_index *ix)
+                                const char *text, const struct rules_index *ix)
 {
   for (size_t n = strlen(text); n > 0 && count < MAX_TEXT_PREFIXES; n--) {
     char c = text[n - 1];
@@ -251,7 +236,7 @@ static size_t add_text_prefixes(struct textprefix *list, size_t count,
     for (size_t i = 0; i < count && !dup; i++)
       dup = list[i].len == n && memcmp(list[i].text, text, n) == 0;
     if (dup) continue;
-    struct textprefix p = { text, n, prefix_bits(text, n, mapped) };
+    struct textprefix p = { text, n, rulekey_text_bits(text, n) };
     size_t at = count++;
     while (at > 0 && (list[at - 1].bits < p.bits ||
                       (list[at - 1].bits == p.bits && list[at - 1].len < n))) {
@@ -281,9 +266,8 @@ static int try_text_and_cidr(struct search *s, const char *ipstr,
     return 0;
   }
   struct textprefix list[MAX_TEXT_PREFIXES];
-  int mapped = ip_is_v4mapped(ip);
-  size_t count = add_text_prefixes(list, 0, ipstr, mapped, ix), i = 0;
-  if (legacy) count = add_text_prefixes(list, count, legacy, mapped, ix);
+  size_t count = add_text_prefixes(list, 0, ipstr, ix), i = 0;
+  if (legacy) count = add_text_prefixes(list, count, legacy, ix);
   int v6 = ip->family == AF_INET6;
   for (unsigned len = 129; len-- > 0;) {
     for (; i < count && list[i].bits >= len; i++) {

@@ -220,6 +220,16 @@ int main(void)
     snprintf(name, sizeof name, "kind of '%s'", kinds[i].key);
     tap_is_str(kind(kinds[i].key), kinds[i].want, name);
   }
+  static const struct { const char *text; unsigned bits; } bits[] = {
+    { "2001:db8:0:1:", 64 }, { "2001:db8:", 32 }, { "2001:db8::", 32 },
+    { "2001:db8::5:", 32 }, { "2001:", 16 }, { "::", 0 }, { ":", 0 },
+    { "::ffff:", 96 }, { "::ffff:10.", 104 }, { "::ffff:10.1.2.", 120 },
+    { "1:2:3:4:5:6:7:", 112 }, { "10.1.", 0 },
+  };
+  for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++) {
+    snprintf(name, sizeof name, "'%s' spells out %u bits", bits[i].text, bits[i].bits);
+    tap_ok(rulekey_text_bits(bits[i].text, strlen(bits[i].text)) == bits[i].bits, name);
+  }
   for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
     snprintf(name, sizeof name, "range '%s'", ranges[i].addr);
     tap_is_str(expand(ranges[i].addr), ranges[i].want, name);
