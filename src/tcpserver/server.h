@@ -37,6 +37,7 @@
 #include "reaper.h"
 #include "rules.h"
 #include "rulevars.h"
+#include "tcpenv.h"
 
 /* The options, as parsed; read-only from then on. */
 struct options {
@@ -51,6 +52,7 @@ struct options {
   int killopts, nodelay, printport;
   unsigned long uid, gid;        /* 0: keep */
   int family;                    /* -4 AF_INET, -6 AF_INET6, else 0 */
+  struct tcpenv_bind bind;       /* what host, -4/-6 and UCSPI_TCP_IPV6 mean */
   const char *ifname;            /* -I */
   int reuseport;                 /* -S */
   unsigned long client_limit;    /* -C n; 0: none */
