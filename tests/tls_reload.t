@@ -49,7 +49,7 @@ ok(!defined wait_pid($s->{pid}, 0.1), 'and the server runs on');
 stop_server($s);
 
 SKIP: {
-  skip('privileges need root', 5) unless $> == 0;
+  skip('privileges need root', 7) unless $> == 0;
   my ($uid, $gid) = (65534, 65534);
   my ($tuid, $tgid) = (65533, 65533);
   my $key = "$dir/secret.key";
@@ -75,5 +75,12 @@ EOF
   my $stat = slurp("/proc/$r->{pid}/status");
   like($stat, qr/^Uid:\s+0\s/m, 'the server keeps its uid, to start both');
   stop_server($r);
+  SKIP: {
+    skip('no setpriv', 2) unless have_tool('setpriv');
+    my $n = run_cmd(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ours('tlsserver'),
+                     '127.0.0.1', '0', 'true'], env => { CERTFILE => $p->{srv}, KEYFILE => $p->{srv_key}, TLS_UID => 5 });
+    is($n->{status}, 111, 'TLS_UID without root: exit 111 at once');
+    is($n->{err}, "tlsserver: fatal: TLS_UID and TLS_GID need the server to be started as root\n", 'saying why');
+  }
 }
 done_testing();

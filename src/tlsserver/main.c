@@ -89,6 +89,9 @@ static void choose_ids(struct server *srv)
   state.uid = srv->opt.uid;
   state.gid = srv->opt.gid;
   if (!have_uid && !have_gid) return;   /* the core drops -u/-g, for all */
+  /* Two sets of ids, given to each child: only root can. */
+  if (geteuid() != 0)
+    msg_fatal(111, "TLS_UID and TLS_GID need the server to be started as root");
   state.tls_ids = 1;
   state.tls_uid = (uid_t) uid;
   state.tls_gid = (gid_t) gid;
