@@ -49,7 +49,7 @@ ok(!defined wait_pid($s->{pid}, 0.1), 'and the server runs on');
 stop_server($s);
 
 SKIP: {
-  skip('privileges need root', 7) unless $> == 0;
+  skip('privileges need root', 8) unless $> == 0;
   my ($uid, $gid) = (65534, 65534);
   my ($tuid, $tgid) = (65533, 65533);
   my $key = "$dir/secret.key";
@@ -75,6 +75,15 @@ EOF
   my $stat = slurp("/proc/$r->{pid}/status");
   like($stat, qr/^Uid:\s+0\s/m, 'the server keeps its uid, to start both');
   stop_server($r);
+  # -n: the program starts at once under -u, the engine under TLS_UID.
+  my $n = tls_server(['-n', '-RH', '-l', 'x', '-u', $uid, '-g', $gid, '127.0.0.1', '0', 'sh', '-c',
+                      'echo "hello $(id -u)"; read x; printf y >&3; ' .
+                      'echo "engine $(awk \'/^Uid:/ { print $2 }\' /proc/$PPID/status)" >&5; exec 5>&-; cat <&4 >/dev/null'],
+                     env => { CERTFILE => $p->{srv}, KEYFILE => $key, TLS_UID => $tuid, TLS_GID => $tgid });
+  my $c = run_cmd([ours('tlsclient'), '-RH', '-n', '127.0.0.1', $n->{port}, 'sh', '-c',
+                   'read g <&6; echo go >&7; printf y >&3; read s <&4; echo "$g|$s"'], env => { CAFILE => $p->{ca} });
+  is($c->{out}, "hello $uid|engine $tuid\n", '-n: the program under -u from the start, the engine under TLS_UID');
+  stop_server($n);
   SKIP: {
     skip('no setpriv', 2) unless have_tool('setpriv');
     my $n = run_cmd(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ours('tlsserver'),

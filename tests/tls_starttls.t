@@ -78,6 +78,18 @@ ok(wait_until(5, sub { slurp($s->{log}) =~ /^tlsserver: tls \d+ failed 127\.0\.0
    'and the line names the client and the reason');
 stop_server($s);
 
+# tlsclient -n against tlsserver -n: UCSPI-TLS on both sides.
+SKIP: {
+  skip('tlsclient not built', 1) unless -x ours('tlsclient');
+  my $both = tls_server(['-n', '-RH', '-l', 'x', '127.0.0.1', '0', 'sh', '-c',
+                         'echo hello; read x; printf Y >&3; v=$(tr "\0" " " <&3); echo "secret $v" >&5; exec 5>&-; cat <&4 >/dev/null']);
+  my $c = run_cmd([ours('tlsclient'), '-RH', '-n', '127.0.0.1', $both->{port}, 'sh', '-c',
+                   'read g <&6; echo go >&7; printf y >&3; read s <&4; echo "$g|$s"'], env => { CAFILE => $p->{ca} });
+  like($c->{out}, qr/^hello\|secret SSL_PROTOCOL=TLSv1\.3 SSL_CIPHER=\S+ SSL_SESSION_RESUMED=Initial SSL_CLIENT_VERIFY=NONE/,
+       'tlsclient -n and tlsserver -n: cleartext, then TLS asked for on both sides') or diag($c->{err});
+  stop_server($both);
+}
+
 # 'y': TLS without the variables.
 $s = smtp_server('y', '-n');
 s_client($s->{port}, "QUIT\r\n", '-starttls', 'smtp');

@@ -233,23 +233,57 @@ static _Noreturn void run_direct(const struct tlsengine *e)
   exit_like(pid);
 }
 
-/* The program's process after vfork: its descriptors, then exec; a
-   failure's errno goes back through err. */
-static _Noreturn void spawned_program(const struct tlsengine *e, char **env,
-                                      int in, int out, int err)
+/* What failed in the program's process before exec, sent back to the
+   engine, which reports it. */
+struct start_failure { int setting_ids; int err; };
+
+/* The program's process: its descriptors (every source above 9, so no
+   move clobbers another), its ids, exec.  After vfork it may only use
+   the stack and system calls. */
+static _Noreturn void program_process(const struct tlsengine *e, char **env,
+                                      const int *from, const int *to, size_t n,
+                                      int report)
 {
-  if (dup2(in, e->fd_read) >= 0 && dup2(out, e->fd_write) >= 0) {
-    signal(SIGPIPE, SIG_DFL);
-    pathexec_run(e->argv[0], e->argv, env);
+  struct start_failure f = { 0, 0 };
+  for (size_t i = 0; i < n; i++)
+    if (dup2(from[i], to[i]) < 0) goto failed;
+  if (set_ids(e->set_prog_ids, e->prog_uid, e->prog_gid) < 0) {
+    f.setting_ids = 1;
+    goto failed;
   }
-  int why = errno;
-  if (write(err, &why, sizeof why) < 0) _exit(111);
+  signal(SIGPIPE, SIG_DFL);
+  pathexec_run(e->argv[0], e->argv, env);
+failed:
+  f.err = errno;
+  if (write(report, &f, sizeof f) < 0) _exit(111);
   _exit(111);
 }
 
+/* Start the program with from[i] on to[i]: vfork when there are no ids
+   to set (the engine's memory is not copied), else fork.  Returns its
+   pid; a failure to start it ends the engine (reported). */
+static pid_t start_program(const struct tlsengine *e, char **env,
+                           const int *from, const int *to, size_t n)
+{
+  int report[2];
+  make_pipe(e, report);
+  pid_t pid = e->set_prog_ids ? fork() : vfork();
+  if (pid == 0) program_process(e, env, from, to, n, report[1]);
+  if (pid < 0) die(e, "unable to fork", "", errno);
+  close(report[1]);
+  struct start_failure f;
+  ssize_t got = read(report[0], &f, sizeof f);
+  close(report[0]);
+  if (got == (ssize_t) sizeof f) {
+    waitpid(pid, 0, 0);
+    if (f.setting_ids) die(e, "unable to set uid or gid", "", f.err);
+    die(e, "unable to run ", e->argv[0], f.err);
+  }
+  return pid;
+}
+
 /* No ids to give the program: the handshake first, then the program,
-   started with vfork (the engine's memory is not copied: the cost of a
-   connection is one fork fewer). */
+   started with vfork (one fork of the engine fewer a connection). */
 static _Noreturn void run_spawned(const struct tlsengine *e)
 {
   confine(e);
@@ -260,20 +294,12 @@ static _Noreturn void run_spawned(const struct tlsengine *e)
   tls_scrub_env(&env, e->envp);
   char **vec = tls_conn_vars(c, e->full, &env) < 0 ? 0 : envb_vec(&env);
   if (!vec) die(e, "out of memory", "", ENOMEM);
-  int in[2], out[2], err[2];
+  int in[2], out[2];
   make_pipe(e, in);
   make_pipe(e, out);
-  make_pipe(e, err);
-  pid_t pid = vfork();
-  if (pid == 0) spawned_program(e, vec, in[0], out[1], err[1]);
-  if (pid < 0) die(e, "unable to fork", "", errno);
-  close(in[0]); close(out[1]); close(err[1]);
-  int why;
-  if (read(err[0], &why, sizeof why) == (ssize_t) sizeof why) {
-    waitpid(pid, 0, 0);
-    die(e, "unable to run ", e->argv[0], why);
-  }
-  close(err[0]);
+  const int from[] = { in[0], out[1] }, to[] = { e->fd_read, e->fd_write };
+  pid_t pid = start_program(e, vec, from, to, 2);
+  close(in[0]); close(out[1]);
   forward_signals(pid);
   relay(e, c, in[1], out[0], pid);
   exit_like(pid);
@@ -290,24 +316,17 @@ static void put_fd_var(struct envb *env, const char *name, int fd)
    that a shell script can name them (sh takes no "<&10"). */
 enum { CTL_FD = 3, READ_FD = 4, WRITE_FD = 5 };
 
-static _Noreturn void ucspitls_program(const struct tlsengine *e, int ctl,
-                                       int rd, int wr)
+/* The program's environment for UCSPI-TLS; exits when out of memory. */
+static char **ucspitls_env(const struct tlsengine *e, struct envb *env)
 {
-  struct envb env;
-  envb_init(&env, (char **) e->envp);
-  tls_scrub_env(&env, e->envp);
-  put_fd_var(&env, "SSLCTLFD", CTL_FD);
-  put_fd_var(&env, "SSLREADFD", READ_FD);
-  put_fd_var(&env, "SSLWRITEFD", WRITE_FD);
-  char **vec = envb_vec(&env);
+  envb_init(env, (char **) e->envp);
+  tls_scrub_env(env, e->envp);
+  put_fd_var(env, "SSLCTLFD", CTL_FD);
+  put_fd_var(env, "SSLREADFD", READ_FD);
+  put_fd_var(env, "SSLWRITEFD", WRITE_FD);
+  char **vec = envb_vec(env);
   if (!vec) die(e, "out of memory", "", ENOMEM);
-  /* Every source above 9 (high()), so that no move clobbers another. */
-  int sock = high(e, e->sock);
-  if (fd_move(CTL_FD, ctl) < 0 || fd_move(READ_FD, rd) < 0 || fd_move(WRITE_FD, wr) < 0
-      || dup2(sock, e->fd_read) < 0 || dup2(sock, e->fd_write) < 0)
-    die(e, "unable to set up descriptors", "", errno);
-  close(sock);
-  exec_program(e, vec);
+  return vec;
 }
 
 /* The program's request on the control descriptor: 'y', 'Y', or 0 when
@@ -341,13 +360,14 @@ static _Noreturn void run_ucspitls(const struct tlsengine *e)
   ctl[1] = high(e, ctl[1]);
   make_pipe(e, rd);
   make_pipe(e, wr);
-  pid_t pid = fork();
-  if (pid < 0) die(e, "unable to fork", "", errno);
-  if (pid == 0) {
-    close(ctl[0]); close(rd[1]); close(wr[0]);
-    ucspitls_program(e, ctl[1], rd[0], wr[1]);
-  }
-  close(ctl[1]); close(rd[0]); close(wr[1]);
+  struct envb env;
+  char **vec = ucspitls_env(e, &env);
+  int sock = fcntl(e->sock, F_DUPFD_CLOEXEC, 10);
+  if (sock < 0) die(e, "unable to set up descriptors", "", errno);
+  const int from[] = { ctl[1], rd[0], wr[1], sock, sock };
+  const int to[] = { CTL_FD, READ_FD, WRITE_FD, e->fd_read, e->fd_write };
+  pid_t pid = start_program(e, vec, from, to, 5);
+  close(ctl[1]); close(rd[0]); close(wr[1]); close(sock);
   forward_signals(pid);
   confine(e);
   int ask = wait_request(ctl[0], pid);
