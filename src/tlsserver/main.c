@@ -75,8 +75,8 @@ static int tls_option(struct server *srv, int letter, const char *arg)
 static int env_id(const char *tls, const char *ssl, unsigned long *id)
 {
   const char *s = getenv(tls);
-  if (!s) s = getenv(ssl);
-  if (!s) return 0;
+  if (!s || !*s) s = getenv(ssl);
+  if (!s || !*s) return 0;   /* set but empty: as unset (id -u of no user) */
   *id = scan_leading_sat(s);
   return 1;
 }
