@@ -12,6 +12,9 @@
 # - Concurrent handshakes (bench/tlsload, c=16 and 64, BENCH_TLS_CONNS
 #   (2000) a run): tlsserver (full; resumed with -R) against hitch and
 #   stunnel4 (connect mode) in front of tcpserver, all running okchild.
+# - A flood from one client over -C 1 (BENCH_LIMIT_CONNS, 20000
+#   connections): the parent's CPU per refusal, tlsserver against
+#   tcpserver (the refusal is made before any handshake).
 # - A download of BENCH_TLS_MIB (512) MiB through tlsclient from
 #   tlsserver, stunnel4 (exec) and hitch in front of tcpserver.
 # - The parent's CPU per connection: tlsserver's during the full
@@ -220,7 +223,39 @@ sub bench_tls {
        fmt(median(@{ $cpu{tcpserver} }), '%.1f') . ' us (plain): ' . ratio(median(@{ $cpu{ours} }), median(@{ $cpu{tcpserver} })) .
        'x (target <= 1.1).');
   bench_tls_concurrent($crt);
+  bench_tls_refusals();
   bench_tls_relay($crt);
+}
+
+# The parent's CPU per refused connection: -C 1, one connection held from
+# 127.0.0.2, a flood from the same address (run.pl's hold_open,
+# wait_children, lg).
+sub refusal_us {
+  my ($server) = @_;
+  my $n = $ENV{BENCH_LIMIT_CONNS} || 20000;
+  my ($pid, $port, $fh) = start_server("$ours/$server", '-1', '-q', '-H', '-R', '-l', 'x', '-C', '1', '-c', '400',
+                                       '-b', '1024', $server eq 'tlsserver' ? ('-w', '120') : (),
+                                       '127.0.0.1', '0', "$tools/holdchild");
+  my $h = hold_open($port, 1, '127.0.0.2');
+  wait_children($pid, 1);
+  my $c0 = cpu_seconds($pid);
+  my $r = lg($port, '-s', '127.0.0.2', '-c', '200', '-n', $n);
+  my $c1 = cpu_seconds($pid);
+  close $_ for @$h;
+  stop_server($pid, $fh);
+  return $r->{completed} ? ($c1 - $c0) * 1e6 / $r->{completed} : undef;
+}
+
+sub bench_tls_refusals {
+  my (%us);
+  for my $round (1 .. $rounds) {
+    push @{ $us{$_} }, refusal_us($_) for qw(tlsserver tcpserver);
+  }
+  my ($t, $p) = (median(@{ $us{tlsserver} }), median(@{ $us{tcpserver} }));
+  say_('');
+  say_('### TLS: a flood over -C 1 (the parent\'s CPU per refusal, before any handshake)');
+  say_('');
+  say_('tlsserver ' . fmt($t, '%.1f') . ' us, tcpserver ' . fmt($p, '%.1f') . ' us: ' . ratio($t, $p) . 'x.');
 }
 
 sub bench_tls_relay {
