@@ -73,7 +73,7 @@ sub service_dir {
   spew("$dir/run", run_script($notify));
   spew("$dir/conf", "IP=127.0.0.1\nPORT=$port\nDRAIN=$drain+$kill\n");
   spew("$dir/prog", $prog);
-  spew("$dir/log/run", "#!/bin/sh\nexec $logger ./main\n");
+  spew("$dir/log/run", "#!/bin/sh\nmkdir -p ./main\nexec $logger ./main\n");
   spew("$dir/notification-fd", "3\n") if $notify;
   chmod 0755, "$dir/run", "$dir/prog", "$dir/log/run";
 }
@@ -164,7 +164,10 @@ sub check_supervisor {
   my $server = server_of($front);
   ok($server && $server != $front, "$name: the front has one child, the server ($server)");
 
-  # The supervisor's own pause: a restart with no client.
+  # The supervisor's own pause: a restart with no client, once the
+  # instance ran long enough (supervise, runsv and s6-supervise wait
+  # until it has run a second before they start the next one).
+  sleep 1.2;
   my $pfile = "$scratch/$name-probe0";
   my $prober = start_prober($port, $pfile);
   sleep 0.5;
@@ -182,6 +185,7 @@ sub check_supervisor {
   reap($server);
   $front = $new;
   $server = server_of($front);
+  sleep 1.2;
 
   # Two clients through a restart.
   my $c1 = connect_to($port);
@@ -220,8 +224,8 @@ sub check_supervisor {
   ok(wait_until(3, sub { !alive($server) }), "$name: the old server exits after its last connection");
   ok(!grep({ alive($_) } @progs), "$name: nothing of the old instance is left");
   reap($server);
-  ok(wait_until(3, sub { !zombies_under($$) }), "$name: no zombie")
-    or diag(join ' ', map { "$_->[0] (parent $_->[1])" } zombies_under($$));
+  ok(wait_until(3, sub { !stray_zombies($$) }), "$name: no zombie")
+    or diag(join ' ', map { "$_->[0] (parent $_->[1])" } stray_zombies($$));
   sleep 0.3;
   stop_prober($prober);
   my ($win, $fails, $tries) = refused_window($pfile);

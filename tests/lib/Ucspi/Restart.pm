@@ -11,8 +11,9 @@
 #   alive(PID)            true while PID runs (a zombie does not).
 #   state(PID)            its state letter from /proc (R, S, Z...), or ''
 #       when there is no such process.
-#   zombies_under(PID)    the zombies among the descendants of PID, as
-#       [pid, ppid] pairs.
+#   stray_zombies(PID)    the zombies among the descendants of PID that
+#       are not its own children (those are its to reap: helpers it
+#       started, orphans it adopted), as [pid, ppid] pairs.
 #   descendants(PID)      the pids below PID in the process tree.
 #   start_prober(PORT, FILE)   fork a prober: every 100 ms it connects
 #       to 127.0.0.1 PORT, sends "probe N", and counts as served when the
@@ -34,7 +35,7 @@ use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 use Ucspi;
 
-our @EXPORT = qw(subreaper reap alive state zombies_under descendants
+our @EXPORT = qw(subreaper reap alive state stray_zombies descendants
   start_prober stop_prober refused_window echo_line);
 
 sub subreaper {
@@ -79,10 +80,11 @@ sub descendants {
   return @out;
 }
 
-sub zombies_under {
+sub stray_zombies {
   my ($root) = @_;
   my %t = process_table();
-  return map { [$_, $t{$_}[0]] } grep { $t{$_} && $t{$_}[1] eq 'Z' } descendants($root);
+  return map { [$_, $t{$_}[0]] }
+    grep { $t{$_} && $t{$_}[1] eq 'Z' && $t{$_}[0] != $root } descendants($root);
 }
 
 sub echo_line {
