@@ -258,6 +258,9 @@ subtest 'systemd: ucspi-echo.socket and .service under systemd-socket-activate' 
   my ($listen) = $socket =~ m{^ListenStream=(\S+)$}m;
   is($listen, '7', 'the socket unit listens on port 7');
   like($service, qr{^Requires=ucspi-echo\.socket$}m, 'the service requires its socket');
+  like($service, qr{^ExecStart=.* -G }m, 'the service drains on restart (-G)');
+  like($service, qr{^KillMode=process$}m, 'with KillMode=process, or systemd would end the drain\'s connections');
+  like($service, qr{^TimeoutStopSec=\d+$}m, 'and a bounded TimeoutStopSec');
   my ($exec) = $service =~ m{^ExecStart=(.+)$}m;
   my @cmd = split ' ', $exec // '';
   is($cmd[0], '/usr/bin/tcpserver', 'ExecStart runs the installed tcpserver');
