@@ -108,6 +108,7 @@ for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R)]]) {
     my $c = connect_to($s->{port});
     my $child = the_child($s);
     ok($child, "$name: sleep 30 running");
+    wait_until(5, sub { slurp("/proc/$child/cmdline") =~ /^sleep\0/ });
     my $start = time;
     my $server = term_front($s, "$name: deadline");
     my $status = wait_pid($server, 5);
@@ -151,6 +152,8 @@ for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R)]]) {
     my $s = start_server($tcpserver, ['-v', '-G', '30+5', @$opts, '127.0.0.1', '0', 'sleep', '30']);
     my $c = connect_to($s->{port});
     my $child = the_child($s);
+    # The program runs (a child still in its lookups would exit 0 on TERM).
+    wait_until(5, sub { slurp("/proc/$child/cmdline") =~ /^sleep\0/ });
     my $server = term_front($s, "$name: second SIGTERM");
     log_has($s, qr/drain: pid \d+ stopped accepting/, 2);
     my $start = time;
