@@ -33,7 +33,10 @@ ifeq ($(NOSTRIP),1)
 LINK := $(filter-out -s,$(LINK))
 endif
 
-PROGS := $(sort $(patsubst src/%.c,%,$(wildcard src/*.c)))
+# A program is src/NAME.c, or a folder src/NAME/ with a main.c among its
+# files (tcpserver: the server core and its main).
+DIRPROGS := $(sort $(patsubst src/%/main.c,%,$(wildcard src/*/main.c)))
+PROGS := $(sort $(patsubst src/%.c,%,$(wildcard src/*.c)) $(DIRPROGS))
 SCRIPTS := $(sort $(notdir $(wildcard src/scripts/*)))
 LIBSRC := $(sort $(wildcard src/lib/*.c))
 LIBOBJ := $(patsubst src/lib/%.c,$(B)/obj/lib/%.o,$(LIBSRC))
@@ -68,16 +71,26 @@ $(B)/obj/lib/%.o: src/lib/%.c src/lib/*.h $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(COMPILE) -c -o $@ $<
 
-$(B)/obj/%.o: src/%.c src/lib/*.h $(B)/.flags
+$(B)/obj/%.o: src/%.c src/lib/*.h $(wildcard src/*/*.h) $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(COMPILE) -c -o $@ $<
+
+# The objects of a folder program; the server core is tcpserver's files
+# but its main, for every server program (OBJS_tlsserver adds its own).
+dirobjs = $(patsubst src/%.c,$(B)/obj/%.o,$(wildcard src/$(1)/*.c))
+CORE_OBJ = $(filter-out %/main.o,$(call dirobjs,tcpserver))
+OBJS_tcpserver = $(call dirobjs,tcpserver)
 
 $(B)/libucspi.a: $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(addprefix $(B)/,$(filter-out $(STATIC_PROGS),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a $(B)/.flags
+$(addprefix $(B)/,$(filter-out $(STATIC_PROGS) $(DIRPROGS),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a $(B)/.flags
 	$(LINK) -o $@ $< $(LIBS) $(LDLIBS_$*)
+
+.SECONDEXPANSION:
+$(addprefix $(B)/,$(DIRPROGS)): $(B)/%: $$(OBJS_%) $(B)/libucspi.a $(B)/.flags
+	$(LINK) -o $@ $(OBJS_$*) $(LIBS) $(LDLIBS_$*)
 
 $(addprefix $(B)/,$(filter $(STATIC_PROGS),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)/libucspi.a $(B)/.flags
 	$(LINK) $(STATIC) -o $@ $< $(LIBS) $(LDLIBS_$*)

@@ -81,7 +81,7 @@ for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R)]]) {
     is(line_within($c, 5), "started\n", "$name: child running");
     my $child = the_child($s);
     my $server = term_front($s, $name);
-    ok(log_has($s, qr/^tcpserver: drain: pid $server stopped accepting, waiting for 1 children\n/m, 2),
+    ok(log_has($s, qr/^tcpserver: drain: pid $server stopped accepting, waiting for 1 child\n/m, 2),
        "$name: drain begins at once, the line names the server");
     # Another server on the same port (no -S): the listening socket is gone.
     my $s2 = eval { start_server($tcpserver, [@$opts, '127.0.0.1', $s->{port}, 'echo', 'second']) };
@@ -96,7 +96,7 @@ for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R)]]) {
     close $c;
     is(wait_pid($server, 5), 0, "$name: the server exits 0 once the child ended");
     is(slurp($done), "finished\n", "$name: the child finished its work");
-    ok(in_order(slurp($s->{log}), "tcpserver: drain: pid $server stopped accepting, waiting for 1 children",
+    ok(in_order(slurp($s->{log}), "tcpserver: drain: pid $server stopped accepting, waiting for 1 child",
                 "tcpserver: end $child status 0", 'tcpserver: drain: done'),
        "$name: log: stopped accepting, the end line, done last") or diag(slurp($s->{log}));
     unlike(slurp($s->{log}), qr/deadline|KILL/, "$name: no deadline reached");
@@ -115,8 +115,8 @@ for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R)]]) {
     my $took = time - $start;
     is($status, 0, "$name: deadline: the server exits 0");
     ok($took > 0.8 && $took < 3, "$name: after the 1 s deadline (" . sprintf('%.2f', $took) . ' s)');
-    ok(in_order(slurp($s->{log}), "tcpserver: drain: pid $server stopped accepting, waiting for 1 children",
-                'tcpserver: drain: deadline, sending TERM to 1 children',
+    ok(in_order(slurp($s->{log}), "tcpserver: drain: pid $server stopped accepting, waiting for 1 child",
+                'tcpserver: drain: deadline, sending TERM to 1 child',
                 "tcpserver: end $child status 15", 'tcpserver: drain: done'),
        "$name: log: deadline, TERM, the child's end (status 15), done last") or diag(slurp($s->{log}));
     unlike(slurp($s->{log}), qr/KILL/, "$name: no KILL needed");
@@ -138,9 +138,9 @@ for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R)]]) {
     my $took = time - $start;
     is($status, 0, "$name: KILL stage: the server exits 0");
     ok($took > 1.8 && $took < 4, "$name: after 1 s + 1 s (" . sprintf('%.2f', $took) . ' s)');
-    ok(in_order(slurp($s->{log}), "tcpserver: drain: pid $server stopped accepting, waiting for 1 children",
-                'tcpserver: drain: deadline, sending TERM to 1 children',
-                'tcpserver: drain: sending KILL to 1 children',
+    ok(in_order(slurp($s->{log}), "tcpserver: drain: pid $server stopped accepting, waiting for 1 child",
+                'tcpserver: drain: deadline, sending TERM to 1 child',
+                'tcpserver: drain: sending KILL to 1 child',
                 "tcpserver: end $child status 9", 'tcpserver: drain: done'),
        "$name: log: TERM, KILL, the child's end (status 9), done last") or diag(slurp($s->{log}));
     ok(!alive($child), "$name: nothing left running");
@@ -162,7 +162,7 @@ for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R)]]) {
     my $took = time - $start;
     is($status, 0, "$name: second SIGTERM: the server exits 0");
     cmp_ok($took, '<', 2, "$name: the children got TERM at once (" . sprintf('%.2f', $took) . ' s, not 30)');
-    ok(in_order(slurp($s->{log}), 'tcpserver: drain: deadline, sending TERM to 1 children',
+    ok(in_order(slurp($s->{log}), 'tcpserver: drain: deadline, sending TERM to 1 child',
                 "tcpserver: end $child status 15", 'tcpserver: drain: done'),
        "$name: log: TERM sent, the child's end") or diag(slurp($s->{log}));
     ok(!alive($child), "$name: the child is gone");
@@ -179,8 +179,8 @@ for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R)]]) {
     is(wait_pid($server, 5), 0, "$name " . ($flag || 'default') . ': the server exits 0');
     my $log = slurp($s->{log});
     if ($logs) {
-      is($log, "tcpserver: drain: pid $server stopped accepting, waiting for 1 children\n"
-             . "tcpserver: drain: deadline, sending TERM to 1 children\n"
+      is($log, "tcpserver: drain: pid $server stopped accepting, waiting for 1 child\n"
+             . "tcpserver: drain: deadline, sending TERM to 1 child\n"
              . "tcpserver: drain: done\n", "$name default: the drain lines only");
     } else {
       is($log, '', "$name -q: no drain lines");

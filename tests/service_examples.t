@@ -204,8 +204,8 @@ subtest 'daemontools: svc -d drains (tcpserver -G of the run script)' => sub {
   print $c "one\n"; $c->flush;
   is(scalar <$c>, "one\n", 'drain: a client is served');
   system('svc', '-d', $svc) == 0 or diag('svc -d failed');
-  ok(wait_until(10, sub { slurp($log) =~ m{tcpserver: drain: pid \d+ stopped accepting, waiting for 1 children} }),
-    'drain: "stopped accepting, waiting for 1 children" in current') or diag(slurp($log));
+  ok(wait_until(10, sub { slurp($log) =~ m{tcpserver: drain: pid \d+ stopped accepting, waiting for 1 child} }),
+    'drain: "stopped accepting, waiting for 1 child" in current') or diag(slurp($log));
   ok(wait_until(10, sub { refused($port) }), 'drain: new connections are refused at once');
   print $c "two\n"; $c->flush;
   is(scalar <$c>, "two\n", 'drain: the connected client is still served');
@@ -241,7 +241,7 @@ subtest 'daemontools: svc -d drains (tcpserver -G of the run script)' => sub {
   ok(wait_until(10, sub { count(slurp($log), qr{drain: done}) >= 2 }),
     'drain 1+1: done') or diag(slurp($log));
   $text = slurp($log);
-  like($text, qr{tcpserver: drain: deadline, sending TERM to 1 children}, 'drain 1+1: the deadline line');
+  like($text, qr{tcpserver: drain: deadline, sending TERM to 1 child}, 'drain 1+1: the deadline line');
   like($text, qr{tcpserver: end \d+ status 15\n}, 'drain 1+1: the program ended by TERM (status 15)');
   unlike($text, qr{drain: sending KILL}, 'drain 1+1: no KILL needed (cat ends on TERM)');
   ok(wait_until(10, $down), 'drain 1+1: the service is down');

@@ -88,7 +88,7 @@ struct child_entry *children_add(struct children *t, pid_t pid)
   struct child_entry *c = &t->pool[t->count];
   memset(c, 0, sizeof *c);
   c->pid = pid;
-  c->pidfd = -1;
+  c->watched = 0;
   t->index[i] = (uint32_t) ++t->count;
   return c;
 }

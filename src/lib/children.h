@@ -11,7 +11,7 @@
    connection was counted under (conncount.h), so that when THIS child
    ends the counts of ITS client and networks drop, whatever other
    clients came since, and a little payload the server may want at the
-   end (the client's address, a pidfd, the start time).
+   end (the client's address, whether the reaper watches it, the start time).
 
    Size: fixed at children_new() (from -c): `capacity` entries in one
    allocation of about 140 bytes per child (the entries, packed, plus an
@@ -26,7 +26,7 @@
 
 struct child_entry {
   pid_t pid;
-  int pidfd;                 /* payload, -1 after children_add */
+  int watched;               /* payload: the reaper watches it; 0 after children_add */
   int64_t start_ms;          /* payload, 0 after children_add */
   struct ip_addr ip;         /* payload, zero after children_add */
   unsigned nkeys;            /* keys[0..nkeys) are counted */

@@ -70,7 +70,7 @@ int main(void)
   struct children *t = children_new(2, &seed);
   tap_ok(t && children_capacity(t) == 2 && children_count(t) == 0, "a table for 2 children");
   struct child_entry *c = children_add(t, 100);
-  tap_ok(c && c->pid == 100 && c->pidfd == -1 && c->nkeys == 0 && c->start_ms == 0,
+  tap_ok(c && c->pid == 100 && c->watched == 0 && c->nkeys == 0 && c->start_ms == 0,
          "add: a cleared entry");
   struct ip_addr ip;
   ip_parse("2001:db8:1:2::5", &ip);

@@ -1,5 +1,6 @@
 #include <string.h>
-#include "connlimits.h"
+#include "ratelimit.h"
+#include "rulevars.h"
 #include "num.h"
 #include "proxy.h"
 #include "rules.h"
@@ -21,8 +22,8 @@ static int proxy_versions(const char *v, size_t len)
   return -1;
 }
 
-void connlimits_from_rule(const char *data, size_t datalen,
-                          struct connlimits *l)
+void rulevars_from_rule(const char *data, size_t datalen,
+                          struct rulevars *l)
 {
   const char *v;
   size_t n;
@@ -34,7 +35,7 @@ void connlimits_from_rule(const char *data, size_t datalen,
   if (rules_data_get(data, datalen, "MAXCONNNET", &v, &n))
     l->maxconnnet = whole_number(v, n);
   if (rules_data_get(data, datalen, "MAXCONNRATE", &v, &n) &&
-      connlimits_parse_rate(v, n, &l->rate_milli, &l->burst) != n)
+      rulevars_parse_rate(v, n, &l->rate_milli, &l->burst) != n)
     l->rate_milli = l->burst = 0;
   if (rules_data_get(data, datalen, "DIEMSG", &v, &n)) {
     l->diemsg = v;
@@ -44,20 +45,17 @@ void connlimits_from_rule(const char *data, size_t datalen,
     l->proxy = proxy_versions(v, n);
 }
 
-int connlimits_concurrent(const struct connlimits *l)
+int rulevars_concurrent(const struct rulevars *l)
 {
   return l->maxconnip || l->maxconnc || l->maxconnnet;
 }
 
-#define RATE_MILLI_MAX 1000000000ul
-#define BURST_MAX 1000000ul
-
-size_t connlimits_parse_rate(const char *s, size_t len,
+size_t rulevars_parse_rate(const char *s, size_t len,
                              unsigned long *rate_milli, unsigned long *burst)
 {
   unsigned long whole, frac = 0;
   size_t i = scan_ulong_flags(s, len, SCAN_SATURATE, &whole);
-  if (!i || whole > RATE_MILLI_MAX / 1000) return 0;
+  if (!i || whole > RATELIMIT_RATE_MAX / 1000) return 0;
   if (i < len && s[i] == '.') {
     size_t digits = 0;
     for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, digits++) {
@@ -68,14 +66,14 @@ size_t connlimits_parse_rate(const char *s, size_t len,
     while (digits++ < 3) frac *= 10;
   }
   unsigned long milli = whole * 1000 + frac;
-  if (!milli || milli > RATE_MILLI_MAX) return 0;
+  if (!milli || milli > RATELIMIT_RATE_MAX) return 0;
   unsigned long b = (milli + 999) / 1000;
   if (i < len && s[i] == '/') {
     size_t used = scan_ulong_flags(s + i + 1, len - i - 1, SCAN_SATURATE, &b);
-    if (!used || !b || b > BURST_MAX) return 0;
+    if (!used || !b || b > RATELIMIT_BURST_MAX) return 0;
     i += 1 + used;
   }
-  if (b > BURST_MAX) b = BURST_MAX;
+  if (b > RATELIMIT_BURST_MAX) b = RATELIMIT_BURST_MAX;
   *rate_milli = milli;
   *burst = b;
   return i;
@@ -102,7 +100,7 @@ static int dotted_prefix(const char *key, size_t len, struct ip_addr *ip,
   return 0;
 }
 
-int connlimits_rule_network(const char *key, size_t keylen,
+int rulevars_rule_network(const char *key, size_t keylen,
                             const struct ip_addr *client,
                             struct clientkey *net)
 {

@@ -1,11 +1,11 @@
-#ifndef CONNLIMITS_H
-#define CONNLIMITS_H
+#ifndef RULEVARS_H
+#define RULEVARS_H
 #include <stddef.h>
 #include "addr.h"
 #include "clientkey.h"
 
-/* What a rule of the rules database says about limiting its clients and
-   about the PROXY protocol, read from the rule's variables:
+/* The variables a rule sets for tcpserver itself, beyond the program's
+   environment: its client's limits and whether it is a trusted proxy.
      MAXCONNIP=N     at most N connections at once per client
      MAXCONNC=N      at most N at once from the client's /24 (IPv6: /48)
      MAXCONNNET=N    at most N at once from the network the rule names,
@@ -19,7 +19,7 @@
    limit (the limits patch for 0.88 treats unset and 0 alike).  The
    variables still reach the program, as the limits patch left them. */
 
-struct connlimits {
+struct rulevars {
   unsigned long maxconnip, maxconnc, maxconnnet;   /* 0: none */
   unsigned long rate_milli, burst;                 /* rate_milli 0: none */
   const char *diemsg;                              /* NULL: none */
@@ -29,17 +29,17 @@ struct connlimits {
 
 /* The limits of a rule from its data (as rules_find returns it); the
    pointers point into data. */
-void connlimits_from_rule(const char *data, size_t datalen,
-                          struct connlimits *l);
+void rulevars_from_rule(const char *data, size_t datalen,
+                          struct rulevars *l);
 
 /* 1 if the rule sets a limit on connections at once. */
-int connlimits_concurrent(const struct connlimits *l);
+int rulevars_concurrent(const struct rulevars *l);
 
 /* "R[/B]": R connections per second with up to 3 decimals (0.001 to
    1000000), B a whole burst (default: R rounded up).  Returns the bytes
    used (the rest of s, e.g. ":message", is the caller's), or 0 when s does
    not start with a valid rate. */
-size_t connlimits_parse_rate(const char *s, size_t len,
+size_t rulevars_parse_rate(const char *s, size_t len,
                              unsigned long *rate_milli, unsigned long *burst);
 
 /* The network a rule's key names, for MAXCONNNET, as a client key of
@@ -47,7 +47,7 @@ size_t connlimits_parse_rate(const char *s, size_t len,
    "10.1.2.3" (/32), "2001:db8::1" (/128), "" (/0: every client of the
    family).  Returns 0, or -1 when the key names no network (a host name
    or ident rule) or not one of the client's family. */
-int connlimits_rule_network(const char *key, size_t keylen,
+int rulevars_rule_network(const char *key, size_t keylen,
                             const struct ip_addr *client,
                             struct clientkey *net);
 #endif

@@ -1,25 +1,25 @@
-/* connlimits.c: a rule's limits read from its data (numbers, 0 and junk
+/* rulevars.c: a rule's limits read from its data (numbers, 0 and junk
    as no limit, DIEMSG, MAXCONNRATE), the rate syntax of -F and
    MAXCONNRATE, and the network a rule's key names for MAXCONNNET. */
 #include <stdio.h>
 #include <string.h>
 #include "tap.h"
-#include "connlimits.h"
+#include "rulevars.h"
 
 /* Rule data as tcprules stores it: "+NAME=value\0" items. */
-static void from(const char *data, size_t len, struct connlimits *l)
+static void from(const char *data, size_t len, struct rulevars *l)
 {
-  connlimits_from_rule(data, len, l);
+  rulevars_from_rule(data, len, l);
 }
 #define FROM(lit, l) from(lit, sizeof lit - 1, l)
 
 static void rules(void)
 {
-  struct connlimits l;
+  struct rulevars l;
   FROM("+MAXCONNIP=1\0+DIEMSG=too many\0", &l);
   tap_ok(l.maxconnip == 1 && !l.maxconnc && !l.maxconnnet, "MAXCONNIP=1 alone");
   tap_ok(l.diemsg && l.diemsglen == 8 && !memcmp(l.diemsg, "too many", 8), "DIEMSG read");
-  tap_ok(connlimits_concurrent(&l), "MAXCONNIP is a limit on connections at once");
+  tap_ok(rulevars_concurrent(&l), "MAXCONNIP is a limit on connections at once");
   tap_ok(!l.rate_milli && !l.burst, "no rate unless MAXCONNRATE");
 
   FROM("+MAXCONNIP=2\0+MAXCONNC=3\0+MAXCONNNET=40\0+DIEMSG=421 too many connections\0", &l);
@@ -28,7 +28,7 @@ static void rules(void)
 
   FROM("+MAXCONNIP=0\0+MAXCONNC=\0+MAXCONNNET=x1\0", &l);
   tap_ok(!l.maxconnip && !l.maxconnc && !l.maxconnnet, "0, empty and not-a-number: no limit");
-  tap_ok(!connlimits_concurrent(&l), "then no limit on connections at once");
+  tap_ok(!rulevars_concurrent(&l), "then no limit on connections at once");
   FROM("+MAXCONNIP=3x\0+MAXCONNC= 3\0", &l);
   tap_ok(!l.maxconnip && !l.maxconnc, "trailing or leading junk: no limit");
   FROM("+MAXCONNIP=99999999999999999999999\0", &l);
@@ -36,7 +36,7 @@ static void rules(void)
 
   FROM("+MAXCONNRATE=1/1\0", &l);
   tap_ok(l.rate_milli == 1000 && l.burst == 1, "MAXCONNRATE=1/1");
-  tap_ok(!connlimits_concurrent(&l), "a rate is no limit on connections at once");
+  tap_ok(!rulevars_concurrent(&l), "a rate is no limit on connections at once");
   FROM("+MAXCONNRATE=2.5\0", &l);
   tap_ok(l.rate_milli == 2500 && l.burst == 3, "MAXCONNRATE=2.5: burst rounded up");
   FROM("+MAXCONNRATE=1/1:msg\0", &l);
@@ -45,7 +45,7 @@ static void rules(void)
   tap_ok(!l.rate_milli && !l.burst, "MAXCONNRATE with 4 decimals: none");
 
   FROM("", &l);
-  tap_ok(!connlimits_concurrent(&l) && !l.diemsg && !l.rate_milli && !l.proxy, "empty data: nothing");
+  tap_ok(!rulevars_concurrent(&l) && !l.diemsg && !l.rate_milli && !l.proxy, "empty data: nothing");
   FROM("+TCPREMOTEHOST=x\0+MAXCONNIPX=1\0+XMAXCONNIP=1\0", &l);
   tap_ok(!l.maxconnip, "only the exact name MAXCONNIP counts");
   FROM("+MAXCONNIP=5\0+MAXCONNIP=1\0", &l);
@@ -59,7 +59,7 @@ static void rate_is(const char *s, size_t want_used, unsigned long want_milli,
                     unsigned long want_burst)
 {
   unsigned long milli = 12345, burst = 6789;
-  size_t used = connlimits_parse_rate(s, strlen(s), &milli, &burst);
+  size_t used = rulevars_parse_rate(s, strlen(s), &milli, &burst);
   char name[128];
   if (!want_used) {
     snprintf(name, sizeof name, "rate \"%s\" invalid", s);
@@ -111,7 +111,7 @@ static void network_is(const char *key, const char *client, const char *want)
   struct clientkey k;
   char buf[CLIENTKEY_FMT_SIZE], name[160];
   const char *got = "-1";
-  if (connlimits_rule_network(key, strlen(key), &ip, &k) == 0) {
+  if (rulevars_rule_network(key, strlen(key), &ip, &k) == 0) {
     clientkey_format(&k, buf);
     got = buf;
   }

@@ -1,2 +1,0 @@
-#!/bin/sh
-exec "${UCSPI_BIN:-build}/t/unit_connlimits"
