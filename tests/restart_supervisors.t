@@ -244,7 +244,7 @@ sub check_supervisor {
   ok(lines_in_order($text, qr/^tcpserver: drain: pid $server stopped accepting, waiting for \d+ children$/,
                     qr/^tcpserver: status: 0\/40$/,
                     qr/^tcpserver: drain: deadline, sending TERM to \d+ children$/,
-                    qr/^tcpserver: drain: sending KILL to 1 children$/,
+                    qr/^tcpserver: drain: sending KILL to 1 child$/,
                     qr/^tcpserver: drain: done$/),
      "$name: log: the drain names the old server, the new instance starts, TERM, KILL, done") or diag($text);
   like($text, qr/^tcpserver: end $p1 status 15$/m, "$name: client 1's program: status 15 (TERM)");
