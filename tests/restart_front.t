@@ -18,6 +18,7 @@ use Ucspi::Restart;
 use IO::Socket::IP;
 use Socket qw(SOMAXCONN);
 use Time::HiRes qw(sleep time);
+use POSIX ();
 use Test::More;
 
 need_ours('tcpserver');
@@ -151,6 +152,40 @@ SKIP: {
   my $r = run_cmd([$tcpserver, '-G', '1', '127.0.0.1', $busy->sockport, 'cat'], timeout => 5);
   is($r->{status}, 111, 'bind fails: exit 111');
   is($r->{err}, "tcpserver: fatal: unable to bind: address already used\n", 'one fatal message');
+}
+
+# --- a logger that reads nothing: the front exits at once all the same,
+# and the server's drain runs to its end (its lines dropped)
+{
+  my $fifo = tmpdir() . '/stuck-log';
+  POSIX::mkfifo($fifo, 0600) or die "mkfifo: $!";
+  sysopen(my $r, $fifo, POSIX::O_RDONLY() | POSIX::O_NONBLOCK()) or die "$fifo: $!";
+  my ($front, $line) = start_process([$tcpserver, '-1', '-v', '-G', '1+1', '-R', '-H', '-l', 'x',
+                                      '127.0.0.1', '0', 'sh', '-c', 'read l; [ "$l" = hold ] && exec sleep 30'],
+                                     stderr => $fifo);
+  my ($port) = ($line // '') =~ /^(\d+)/;
+  my $server = only_child($front);
+  my $hold = connect_to($port);
+  syswrite($hold, "hold\n");
+  # Short connections, each answered (closed) by its program, until one
+  # is not: the server is blocked on its log.
+  my ($made, $stuck) = (0, 0);
+  for (1 .. 3000) {
+    my $c = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $port, Timeout => 1) or last;
+    $made++;
+    syswrite($c, "x\n");
+    my $eof;
+    read_to_eof($c, 1, \$eof);
+    if (!$eof) { $stuck = 1; last }
+  }
+  ok($stuck, "stuck logger: the server blocks on its log ($made connections)");
+  my $t = time;
+  kill 'TERM', $front;
+  is(wait_pid($front, 3), 0, 'stuck logger: the front exits 0');
+  ok(wait_until(2, sub { binds($port) }), 'stuck logger: the port is free');
+  ok(wait_until(6, sub { !alive($server) }), sprintf('stuck logger: the server ends by its deadline (%.1f s)', time - $t));
+  reap($server);
+  close $r;
 }
 
 # --- the slow path: a child doing its lookups holds no listening socket
