@@ -6,8 +6,11 @@
 # SIGKILL to the front starts the drain; SIGHUP is forwarded, and the
 # front ends as the server did (0.88's server dies of SIGHUP, so does
 # ours, children left alone); a server that cannot start makes the front
-# exit as it did, with one message; a slow-path child (its lookups) holds
-# no listening socket, so the port is free during its lookups.  The test
+# exit as it did, with one message; with -u and -g the front drops its
+# privileges too; with -0 only the server holds the socket; a logger
+# that reads nothing holds neither the front nor the drain; a slow-path
+# child (its lookups) holds no listening socket, so the port is free
+# during its lookups.  The test
 # is the child subreaper: a server whose front exited is its to reap.
 use strict;
 use warnings;
@@ -152,6 +155,35 @@ SKIP: {
   my $r = run_cmd([$tcpserver, '-G', '1', '127.0.0.1', $busy->sockport, 'cat'], timeout => 5);
   is($r->{status}, 111, 'bind fails: exit 111');
   is($r->{err}, "tcpserver: fatal: unable to bind: address already used\n", 'one fatal message');
+}
+
+# --- -u and -g: the front drops its privileges as the server does
+SKIP: {
+  skip 'needs root (-u, -g)', 3 unless $> == 0;
+  my ($uid, $gid) = (scalar getpwnam('nobody'), scalar getgrnam('nogroup'));
+  skip 'no user nobody or group nogroup', 3 unless defined $uid && defined $gid;
+  my $s = start_server($tcpserver, ['-G', '1', '-u', $uid, '-g', $gid, '-R', '-H', '-l', 'x', '127.0.0.1', '0', 'cat']);
+  my $server = only_child($s->{pid});
+  my $ids = sub { my $st = slurp("/proc/$_[0]/status"); join ' ', map { $st =~ /^$_:\s+(\d+)/m ? $1 : '?' } 'Uid', 'Gid' };
+  is($ids->($server), "$uid $gid", '-u -g: the server runs as the user and group');
+  ok(wait_until(2, sub { $ids->($s->{pid}) eq "$uid $gid" }), '-u -g: so does the front, once the server listens');
+  kill 'TERM', $s->{pid};
+  is(wait_pid($s->{pid}, 2), 0, '-u -g: the front can still pass SIGTERM on, and exits 0');
+  wait_pid($server, 3);
+}
+
+# --- -0: the listening socket on descriptor 0 goes to the server alone
+{
+  my $l = IO::Socket::IP->new(Listen => 5, LocalHost => '127.0.0.1', LocalPort => 0) or die "listen: $!";
+  my ($front) = start_process([$tcpserver, '-0', '-G', '1', '-R', '-H', '-l', 'x', '0', '0', 'echo', 'zero'],
+                              timeout => 0.1, code => sub { POSIX::dup2(fileno($l), 0) or die "dup2: $!" });
+  my $server = only_child($front);
+  ok($server && holds_listener($server, $l->sockport) && !holds_listener($front, $l->sockport),
+     '-0: the server holds the socket, the front does not');
+  is(fetch($l->sockport), "zero\n", '-0: served');
+  kill 'TERM', $front;
+  is(wait_pid($front, 2), 0, '-0: the front exits 0');
+  wait_pid($server, 3);
 }
 
 # --- a logger that reads nothing: the front exits at once all the same,
