@@ -241,9 +241,9 @@ sub check_supervisor {
   my $text;
   ok(wait_until(5, sub { $text = $log->(); $text =~ /drain: done/ }), "$name: the drain's last line is logged")
     or diag($text);
-  ok(lines_in_order($text, qr/^tcpserver: drain: pid $server stopped accepting, waiting for \d+ children$/,
+  ok(lines_in_order($text, qr/^tcpserver: drain: pid $server stopped accepting, waiting for \d+ child(?:ren)?$/,
                     qr/^tcpserver: status: 0\/40$/,
-                    qr/^tcpserver: drain: deadline, sending TERM to \d+ children$/,
+                    qr/^tcpserver: drain: deadline, sending TERM to \d+ child(?:ren)?$/,
                     qr/^tcpserver: drain: sending KILL to 1 child$/,
                     qr/^tcpserver: drain: done$/),
      "$name: log: the drain names the old server, the new instance starts, TERM, KILL, done") or diag($text);

@@ -111,7 +111,7 @@ is($fails, 0, "every try of the prober was served within a second ($tries tries)
 note(sprintf('systemd-like restart (KillMode=process): main process exited in %.3f s, '
   . 'prober unserved for %.2f s (%d of %d tries)', $stop, $win, $fails, $tries));
 my $text = slurp($log);
-like($text, qr/^tcpserver: drain: pid $server stopped accepting, waiting for \d+ children$/m,
+like($text, qr/^tcpserver: drain: pid $server stopped accepting, waiting for \d+ child(?:ren)?$/m,
      'the journal: the drain, naming the old server');
 like($text, qr/^tcpserver: end $prog status 15$/m, 'the journal: the old connection\'s end (TERM)');
 like($text, qr/^tcpserver: drain: done$/m, 'the journal: the drain is done');
