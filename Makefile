@@ -98,9 +98,9 @@ $(addprefix $(B)/,$(filter $(STATIC_PROGS),$(PROGS))): $(B)/%: $(B)/obj/%.o $(B)
 # Full static linking unless a sanitizer build asks otherwise.
 STATIC = -static
 
-$(addprefix $(B)/,$(SCRIPTS)): $(B)/%: src/scripts/% $(B)/.flags
+$(addprefix $(B)/,$(SCRIPTS)): $(B)/%: src/scripts/% VERSION $(B)/.flags
 	@mkdir -p $(dir $@)
-	sed 's}@HOME@}$(HOME_DIR)}g' $< > $@
+	sed 's}@HOME@}$(HOME_DIR)}g; s}@VERSION@}$(VERSION)}g' $< > $@
 	chmod 755 $@
 
 $(B)/t/%: tests/unit/%.c $(B)/libucspi.a tests/unit/tap.h $(B)/.flags

@@ -4,7 +4,7 @@
    results are bounded, the kept values fit, "need more" never asks for a
    byte past the header, and a reader taking exactly what it is told
    reaches the same verdict and header as one parse of all the bytes. */
-// needs: src/lib/proxy.c src/lib/crc32c.c
+// needs: src/lib/proxy.c src/lib/proxy_parts.c src/lib/proxy_v1.c src/lib/proxy_v2.c src/lib/crc32c.c
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +30,7 @@ static void check_header(const struct proxy_header *h, size_t len)
     if (h->command != PROXY_CMD_PROXY) abort();
     if (h->src.family != AF_INET && h->src.family != AF_INET6) abort();
     if (h->dst.family != AF_INET && h->dst.family != AF_INET6) abort();
+    if (h->src.family != h->dst.family) abort();   /* PROTO fits both */
     if (h->srcport > 65535 || h->dstport > 65535) abort();
   }
   check_value(&h->alpn, PROXY_VALUE_MAX);

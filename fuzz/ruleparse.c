@@ -36,11 +36,11 @@ static void check_keys(const char *addr, size_t len)
   struct rulekeys k;
   size_t cap = RULEKEYS_CAP(len), keylen;
   char *buf = malloc(cap);
-  int fam, r, n = 0;
-  unsigned clen;
   if (!buf) abort();
   if (rulekeys_start(&k, addr, len) == 0) {
-    while ((r = rulekeys_next(&k, buf, cap, &keylen, &fam, &clen)) == 1) {
+    int fam, n = 0;
+    unsigned clen;
+    while (rulekeys_next(&k, buf, cap, &keylen, &fam, &clen) == 1) {
       if (keylen > cap) abort();
       if (++n > 256) abort();   /* a range tops out at 0..255 */
       check_canon(buf, keylen);

@@ -17,8 +17,9 @@ pkgs_build="libcdb-dev"
 # haproxy: a real balancer sending PROXY v1/v2 headers and health checks
 # (tests/proxy_haproxy.t); systemd: systemd-socket-activate, to hand
 # tcpserver its listening sockets without a running systemd
-# (tests/supervisor_activation.t).
-pkgs_tests="ucspi-tcp tinycdb perl valgrind strace groff-base iproute2 haproxy systemd"
+# (tests/supervisor_activation.t); cppcheck and clang-tidy: the static
+# checks of the sources (tests/static_checks.t, with gcc -fanalyzer).
+pkgs_tests="ucspi-tcp tinycdb perl valgrind strace groff-base iproute2 haproxy systemd cppcheck clang-tidy"
 pkgs_sanitizers="libasan8 libubsan1 libclang-rt-14-dev"
 pkgs_services="daemontools runit s6"
 pkgs_package="build-essential debhelper devscripts lintian libcdb-dev"

@@ -10,6 +10,9 @@
 #include "copy.h"
 #include "crlf.h"
 #include "msg.h"
+#include "opts.h"
+
+#define USAGE "mconnect-io"
 
 static size_t add(void *ctx, const char *in, size_t n, char *out)
 {
@@ -17,8 +20,10 @@ static size_t add(void *ctx, const char *in, size_t n, char *out)
   return crlf_add(in, n, out);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+  int hv = opts_help_version(argc, argv);
+  if (hv) return opts_answer(hv, "mconnect-io", USAGE);
   msg_setprog("mconnect-io");
   signal(SIGPIPE, SIG_IGN);
   pid_t pid = fork();

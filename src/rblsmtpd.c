@@ -2,22 +2,14 @@
    Decides from $RBLSMTPD or from -r/-a lookups of $TCPREMOTEIP, made in
    the order of the options as 0.88 does; then either runs the SMTP server
    untouched or holds a minimal SMTP conversation that refuses every
-   message.  DNS goes through the system resolver (res_nquery), with
+   message.  DNS goes through the system resolver (resquery), with
    $DNSCACHEIP naming the servers and all lookups together bounded by -T
    (each query runs in a child process killed at the deadline). */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <resolv.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
-#include "addr.h"
 #include "clock.h"
 #include "dnsbl.h"
 #include "fd.h"
@@ -26,14 +18,19 @@
 #include "num.h"
 #include "opts.h"
 #include "pathexec.h"
+#include "resquery.h"
 
 #define USAGE "rblsmtpd [ -b ] [ -R ] [ -t timeout ] [ -r base ] [ -a base ] smtpd [ arg ... ]"
+/* --help lists every option, the extension -T and 0.88's unlisted -B,
+   -c, -C too; a usage error keeps 0.88's line. */
+#define HELP "rblsmtpd [ -bBcC ] [ -t timeout ] [ -T seconds ] [ -r base ] [ -a base ]" \
+  " smtpd [ arg ... ]"
 #define LOOKUP_ERROR "temporary RBL lookup error"
 /* Default bound on all lookups together, in seconds (-T). */
 #define LOOKUP_BUDGET 30
 
 enum decision { UNDECIDED, ACCEPT, BLOCK_TEMPORARY, BLOCK_PERMANENT };
-enum lookup { FAILED = -1, ABSENT = 0, PRESENT = 1 };
+enum lookup { FAILED = RESQUERY_FAILED, ABSENT = RESQUERY_ABSENT, PRESENT = RESQUERY_PRESENT };
 
 /* Everything rblsmtpd knows, passed down from main. */
 struct rbl {
@@ -44,8 +41,7 @@ struct rbl {
   int fail_closed;               /* -c */
   unsigned long dialogue_seconds;  /* -t */
   const char *remote_ip;         /* $TCPREMOTEIP */
-  struct __res_state resolver;
-  int resolver_state;            /* 0 untouched, 1 ready, -1 broken */
+  struct resquery resolver;
   long long started_ms;
   long long budget_ms;           /* -T; 0: unbounded */
   unsigned char answer[65536];
@@ -67,125 +63,6 @@ static void set_text(struct rbl *st, const char *s, size_t len)
   st->text.len = len;
 }
 
-/* ---- the resolver ---- */
-
-
-/* Adds the IPv4 address s (length len) to the server list. */
-static void add_server(const char *s, size_t len, struct sockaddr_in *list,
-                       int *n)
-{
-  char buf[IP_FMT_SIZE];
-  struct ip_addr ip;
-  struct sockaddr_storage ss;
-  if (len >= sizeof buf || *n >= MAXNS) return;
-  memcpy(buf, s, len);
-  buf[len] = 0;
-  if (ip_parse(buf, &ip) < 0 || ip.family != AF_INET) return;
-  ip_to_sockaddr(&ip, NS_DEFAULTPORT, &ss);
-  memcpy(&list[(*n)++], &ss, sizeof list[0]);
-}
-
-/* $DNSCACHEIP: IPv4 addresses separated by white space, commas, or dots
-   as djbdns reads them ("10.0.0.1.10.0.0.2": every fourth dot ends one);
-   they replace the servers of /etc/resolv.conf. */
-static void use_dnscacheip(struct rbl *st)
-{
-  const char *s = getenv("DNSCACHEIP");
-  struct sockaddr_in list[MAXNS];
-  int n = 0;
-  while (s && *s) {
-    size_t len = strcspn(s, " \t\n,"), end = 0;
-    for (int dots = 0; end < len && dots < 4; end++)
-      if (s[end] == '.' && ++dots == 4) break;
-    add_server(s, end, list, &n);
-    s += end < len ? end + 1 : len;
-    s += strspn(s, " \t\n,");
-  }
-  if (!n) return;
-  memcpy(st->resolver.nsaddr_list, list, sizeof list[0] * (size_t) n);
-  st->resolver.nscount = n;
-}
-
-static int resolver_open(struct rbl *st)
-{
-  if (st->resolver_state) return st->resolver_state;
-  st->resolver_state = res_ninit(&st->resolver) == 0 ? 1 : -1;
-  if (st->resolver_state == 1) use_dnscacheip(st);
-  return st->resolver_state;
-}
-
-static void resolver_close(struct rbl *st)
-{
-  if (st->resolver_state == 1) res_nclose(&st->resolver);
-  st->resolver_state = 0;
-}
-
-/* Fit the resolver's tries into what is left of the budget: with one
-   try per server, each server gets retrans seconds. */
-static void fit_tries(struct rbl *st, long long remaining_ms)
-{
-  long long worst = (long long) st->resolver.retrans * st->resolver.nscount;
-  for (int k = 1; k < st->resolver.retry; k++) worst += (long long) st->resolver.retrans << k;
-  if (worst * 1000 <= remaining_ms) return;
-  int per_server = (int) (remaining_ms / 1000 / st->resolver.nscount);
-  st->resolver.retry = 1;
-  st->resolver.retrans = per_server > 0 ? per_server : 1;
-}
-
-/* Reads fd to its end into buf (at most size bytes) before deadline
-   (0: none).  Returns the length, or -1 (timeout, error). */
-static ssize_t read_to_end(int fd, unsigned char *buf, size_t size,
-                           long long deadline)
-{
-  size_t len = 0;
-  while (len < size) {
-    if (clock_wait_fd(fd, POLLIN, deadline ? deadline : CLOCK_FOREVER)
-        != CLOCK_WAIT_READY) return -1;
-    ssize_t n = read(fd, buf + len, size - len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return -1;
-    if (n == 0) break;
-    len += (size_t) n;
-  }
-  return (ssize_t) len;
-}
-
-/* res_nquery runs in a child that is killed at the deadline: nothing in
-   the resolver (its TCP fallback has no timeout at all) can outlast the
-   budget.  The child writes the answer to a pipe and exits with 0, or
-   with 1 + h_errno when there is none. */
-static enum lookup query_in_child(struct rbl *st, const char *name, int type,
-                                  unsigned char *ans, size_t *len,
-                                  long long deadline)
-{
-  int fd[2];
-  if (pipe2(fd, O_CLOEXEC) < 0) return FAILED;
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(fd[0]);
-    close(fd[1]);
-    return FAILED;
-  }
-  if (pid == 0) {
-    close(fd[0]);
-    int n = res_nquery(&st->resolver, name, C_IN, type, ans, (int) *len);
-    if (n < 0) _exit(1 + st->resolver.res_h_errno);
-    _exit(write_all(fd[1], ans, (size_t) n < *len ? (size_t) n : *len) < 0);
-  }
-  close(fd[1]);
-  ssize_t got = read_to_end(fd[0], ans, *len, deadline);
-  close(fd[0]);
-  int status;
-  if (got < 0) kill(pid, SIGKILL);
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-  if (got < 0 || !WIFEXITED(status)) return FAILED;
-  int code = WEXITSTATUS(status);
-  if (code == 1 + HOST_NOT_FOUND || code == 1 + NO_DATA) return ABSENT;
-  if (code || got == 0) return FAILED;
-  *len = (size_t) got;
-  return PRESENT;
-}
-
 /* Asks for records of type under the name listing the client.  PRESENT
    with the answer in ans[*len], ABSENT for NXDOMAIN or no records,
    FAILED for everything else (SERVFAIL, silence, out of time). */
@@ -194,15 +71,9 @@ static enum lookup query(struct rbl *st, const char *base, int type, unsigned ch
 {
   char name[DNSBL_NAME_MAX];
   if (!dnsbl_name(st->remote_ip, base, name)) return FAILED;
-  if (resolver_open(st) < 0) return FAILED;
-  long long deadline = 0;
-  if (st->budget_ms) {
-    deadline = st->started_ms + st->budget_ms;
-    long long remaining = deadline - clock_ms();
-    if (remaining < 1000) return FAILED;
-    fit_tries(st, remaining);
-  }
-  return query_in_child(st, name, type, ans, len, deadline);
+  if (resquery_open(&st->resolver, getenv("DNSCACHEIP")) < 0) return FAILED;
+  long long deadline = st->budget_ms ? st->started_ms + st->budget_ms : 0;
+  return (enum lookup) resquery_ask(&st->resolver, name, type, ans, len, deadline);
 }
 
 static enum lookup lookup_txt(struct rbl *st, const char *base,
@@ -389,7 +260,7 @@ int main(int argc, char **argv)
   st->budget_ms = LOOKUP_BUDGET * 1000LL;
   msg_setprog("rblsmtpd");
   int hv = opts_help_version(argc, argv);
-  if (hv) _exit(opts_answer(hv, "rblsmtpd", USAGE));
+  if (hv) _exit(opts_answer(hv, "rblsmtpd", HELP));
   st->started_ms = clock_ms();
   st->remote_ip = getenv("TCPREMOTEIP");
   if (!st->remote_ip) st->remote_ip = "";
@@ -411,7 +282,7 @@ int main(int argc, char **argv)
   }
   argv += optind;
   if (!*argv) msg_usage(USAGE);
-  resolver_close(st);
+  resquery_close(&st->resolver);
 
   if (st->decision == BLOCK_TEMPORARY || st->decision == BLOCK_PERMANENT) block(st);
   pathexec(argv);

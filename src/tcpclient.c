@@ -29,6 +29,11 @@
 
 #define USAGE "tcpclient [ -hHrRdDqQv ] [ -i localip ] [ -p localport ]" \
   " [ -T timeoutconn ] [ -l localname ] [ -t timeoutinfo ] host port program"
+/* --help lists every option, the extensions too; a usage error keeps
+   0.88's line. */
+#define HELP "tcpclient [ -46hHrRdDqQv ] [ -i localip ] [ -p localport ]" \
+  " [ -T x+y ] [ -l localname ] [ -t timeout ] [ -I ifname ]" \
+  " host port program [ arg ... ]"
 
 struct options {
   int verbosity;            /* 0 -q, 1 -Q, 2 -v */
@@ -218,7 +223,7 @@ int main(int argc, char **argv)
   };
   msg_setprog("tcpclient");
   int hv = opts_help_version(argc, argv);
-  if (hv) _exit(opts_answer(hv, "tcpclient", USAGE));
+  if (hv) _exit(opts_answer(hv, "tcpclient", HELP));
   close(6);
   close(7);
   signal(SIGPIPE, SIG_IGN);

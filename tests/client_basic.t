@@ -5,7 +5,6 @@
 use strict;
 use warnings;
 use IO::Socket::IP;
-use POSIX ();
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Ucspi;
@@ -26,21 +25,12 @@ sub run {
 # answers one line.
 sub server {
   my ($host) = @_;
-  my $l = IO::Socket::IP->new(Listen => 16, LocalHost => $host, LocalPort => 0,
-                              ReuseAddr => 1) or return;
-  background(sub {
-    $SIG{ALRM} = sub { POSIX::_exit(0) };
-    $SIG{PIPE} = "IGNORE";
-    alarm 60;
-    while (my $c = $l->accept) {
-      print $c "hello ", $c->peerhost, " ", $c->peerport, "\n";
-      my $line = <$c>;
-      print $c "got ", defined $line ? $line : "nothing\n";
-      close $c;
-    }
-  });
-  my $port = $l->sockport;
-  close $l;
+  my ($pid, $port) = fake_server(sub {
+    my ($c) = @_;
+    print $c "hello ", $c->peerhost, " ", $c->peerport, "\n";
+    my $line = <$c>;
+    print $c "got ", defined $line ? $line : "nothing\n";
+  }, host => $host);
   return $port;
 }
 
@@ -55,7 +45,7 @@ my ($rc, $out, $err) = run('env', 'TCPREMOTEHOST=stale', 'TCPREMOTEINFO=stale', 
   $tc, '-RHl0', '127.0.0.1', $P, 'sh', '-c',
   "$show; read greeting <&6; echo \"\$greeting\"; echo ping >&7; read reply <&6; echo \"\$reply\";"
   . ' for fd in 6 7; do readlink /proc/$$/fd/$fd; done');
-my %env = $out =~ /^(\w+)=(.*)$/mg;
+my %env = %{ env_of($out) };
 ok($rc == 0, 'connected, exit code of the program');
 ok(($env{PROTO} // '') eq 'TCP' && $env{TCPLOCALIP} eq '127.0.0.1' && $env{TCPREMOTEIP} eq '127.0.0.1'
    && $env{TCPREMOTEPORT} eq $P && $env{TCPLOCALHOST} eq '0', 'PROTO, TCPLOCALIP, TCPREMOTEIP, TCPREMOTEPORT, -l 0')
@@ -89,16 +79,14 @@ ok($rc == 0 && $err eq "tcpclient: connected to 127.0.0.1 port $P\n", '-v line; 
 ok($rc == 0 && $err eq "tcpclient: connected to 127.0.0.1 port $P\n", 'empty host is 127.0.0.1');
 
 # -i and -p: the local end.
-my $probe = IO::Socket::IP->new(Listen => 1, LocalHost => '127.0.0.1', LocalPort => 0);
-my $lport = $probe->sockport; close $probe;
+my $lport = free_port();
 ($rc, $out) = run($tc, '-RHl0', '-i', '127.0.0.1', '-p', $lport, '127.0.0.1', $P, 'sh', '-c',
   'read g <&6; echo "$g"; echo "local $TCPLOCALIP $TCPLOCALPORT"');
 ok($rc == 0 && $out =~ /^hello 127\.0\.0\.1 $lport$/m && $out =~ /^local 127\.0\.0\.1 $lport$/m, '-i and -p bind the local end')
   or diag($out);
 
 # Refused, -q.
-my $closed = IO::Socket::IP->new(Listen => 1, LocalHost => '127.0.0.1', LocalPort => 0);
-my $C = $closed->sockport; close $closed;
+my $C = free_port();
 ($rc, $out, $err) = run($tc, '-RHl0', '127.0.0.1', $C, 'echo', 'ran');
 ok($rc == 111 && $out eq '' && $err eq "tcpclient: unable to connect to 127.0.0.1 port $C: connection refused\n",
    'refused: message, exit 111, program not run') or diag($err);
@@ -161,7 +149,7 @@ my $P6 = server('::1');
 SKIP: {
   skip('no ::1', 10) unless $P6;
   ($rc, $out, $err) = run($tc, '-v', '-RHl0', '::1', $P6, 'sh', '-c', "$show; read g <&6; echo \"\$g\"");
-  %env = $out =~ /^(\w+)=(.*)$/mg;
+  %env = %{ env_of($out) };
   ok($rc == 0 && $env{PROTO} eq 'TCP6' && $env{TCPREMOTEIP} eq '::1' && $env{TCPLOCALIP} eq '::1'
      && $env{TCP6REMOTEIP} eq '::1' && $env{TCP6LOCALIP} eq '::1' && $env{TCP6REMOTEPORT} eq $P6
      && $env{TCP6LOCALPORT} eq $env{TCPLOCALPORT} && $env{TCP6LOCALHOST} eq '0'

@@ -3,8 +3,6 @@
 # and the others compared line by line with the reference's scripts.
 use strict;
 use warnings;
-use IO::Socket::IP;
-use POSIX ();
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Ucspi;
@@ -30,6 +28,9 @@ for my $s (@scripts) {
     $ours =~ s{\Q$home\E/bin/}{/usr/bin/}g;
     my $theirs = slurp("/usr/bin/$s");
     s/^#.*\n//mg for $ours, $theirs;
+    # Our one addition: --help and --version as the only argument.
+    ok($ours =~ s/^case \$#:\$\{1-\} in\n(?:1:--(?:help|version)\) .*\n){2}esac\n//m,
+       "$s: answers --help and --version first");
     ok($ours eq $theirs, "$s: the reference's commands, apart from paths and comments")
       or diag(show_text("ours:\n$ours\ntheirs:\n$theirs"));
   } else { SKIP: { skip("no reference $s", 1) } }
@@ -38,20 +39,15 @@ for my $s (@scripts) {
 # A server that records what it gets and answers with canned bytes.
 sub server {
   my ($answer, $read_request) = @_;
-  my $l = IO::Socket::IP->new(Listen => 5, LocalHost => '127.0.0.1', LocalPort => 0) or die;
-  my $pid = background(sub {
-    $SIG{PIPE} = 'IGNORE'; $SIG{ALRM} = sub { POSIX::_exit(0) }; alarm 20;
-    my $c = $l->accept or return;
+  my ($pid, $port) = fake_server(sub {
+    my ($c) = @_;
     my $got = '';
     if ($read_request) {
       while (sysread($c, my $b, 1000)) { $got .= $b; last if $got =~ $read_request }
     }
     spew("$dir/request", $got);
     print $c $answer;
-    close $c;
-  });
-  my $port = $l->sockport;
-  close $l;
+  }, once => 1, timeout => 20) or die "listener: $!";
   return ($port, $pid);
 }
 
@@ -73,8 +69,7 @@ waitpid($pid, 0);
 ok(slurp("$dir/request") eq "GET /some/path HTTP/1.0\r\nHost: 127.0.0.1:$P\r\n\r\n", 'http@: the request');
 ok($out eq "body one\nbody two\n", 'http@: the body without CRs, headers and empty lines dropped') or diag(show_text($out));
 
-my $closed = IO::Socket::IP->new(Listen => 1, LocalHost => '127.0.0.1', LocalPort => 0);
-my $C = $closed->sockport; close $closed;
+my $C = free_port();
 $out = `timeout 10 $dir/tcpcat 127.0.0.1 $C 2>&1; echo rc=\$?`;
 ok($out eq "tcpclient: unable to connect to 127.0.0.1 port $C: connection refused\nrc=111\n", 'tcpcat: refused');
 done_testing();

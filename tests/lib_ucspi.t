@@ -61,4 +61,24 @@ my $eof;
 is_deeply([read_to_eof($rd, 5, \$eof), $eof], ['two', 1], 'read_to_eof: the rest, and EOF');
 pipe($rd, $wr) or die;
 is_deeply([read_to_eof($rd, 0.3, \$eof), $eof], ['', 0], 'read_to_eof: no EOF by the deadline');
+
+is_deeply(env_of("A=1\nnot a variable\nB_2=x=y\nC=\n"), { A => '1', B_2 => 'x=y', C => '' },
+          'env_of: the NAME=value lines');
+is(count_of("ab ab a", qr/ab/), 2, 'count_of: the matches');
+
+SKIP: {
+  skip('tcprules not built', 3) unless -x ours('tcprules');
+  my $cdb = make_rules(tmpdir() . '/lib.cdb', "1.2.3.4:deny\n");
+  ok(-s $cdb, 'make_rules: the cdb is made');
+  ok(!eval { make_rules(tmpdir() . '/bad.cdb', "1.2.3.4:maybe\n"); 1 }, 'make_rules: dies on bad rules');
+  like($@, qr/unable to parse/, '... with tcprules\' message');
+}
+
+($pid, my $port) = fake_server(sub { print { $_[0] } "hi\n" });
+is(fetch($port), "hi\n", 'fake_server: the first connection answered');
+is(fetch($port), "hi\n", '... and the next');
+stop_pid($pid);
+($pid, $port) = fake_server(sub { print { $_[0] } "once\n" }, once => 1);
+is(fetch($port), "once\n", 'fake_server once: answered');
+ok(defined wait_pid($pid, 5), '... then it ends by itself');
 done_testing();

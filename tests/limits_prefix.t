@@ -25,84 +25,59 @@ my @prog = ('/bin/sh', '-c', 'echo "hi ${TCPCONNNUM-unset} $TCPREMOTEIP"; exec c
 
 sub server { return start_server(ours('tcpserver'), ['-v', qw(-HRl x), @_, @prog]) }
 
-# Held connections of one server, closed at the end of each block.
-sub served {
-  my ($s, $src, $dst, $want, $name) = @_;
-  my $c = connect_from($src, $s->{port}, $dst);
-  my $got = $c ? hello($c) : undef;
-  is($got, "hi $want\n", $name) or diag(show_text(slurp($s->{log})));
-  return $c;
-}
-
-sub refused {
-  my ($s, $src, $dst, $name) = @_;
-  my $before = () = slurp($s->{log}) =~ /^tcpserver: limit /mg;
-  my ($got, $eof) = refusal($src, $s->{port}, $dst);
-  ok($got eq '' && $eof, "$name: EOF, nothing written") or diag('got: ' . show($got));
-  ok(wait_until(5, sub { (() = slurp($s->{log}) =~ /^tcpserver: limit /mg) > $before }),
-     "$name: a limit line");
-}
-
-sub done_with {
-  my ($s, @socks) = @_;
-  close $_ for @socks;
-  ok(log_settled($s), 'children ended');
-  stop_server($s);
-}
-
 {
   my $s = server(qw(-C 1 :: 0));
-  my $a = served($s, '2001:db8:1::1', '::1', '1 2001:db8:1::1', '/64: first address served');
-  refused($s, '2001:db8:1::2', '::1', '/64: another address of the same /64 refused');
+  my $a = served($s, '2001:db8:1::1', '1 2001:db8:1::1', '/64: first address served', '::1');
+  refused($s, '2001:db8:1::2', '', '/64: another address of the same /64 refused', '::1');
   my ($line) = slurp($s->{log}) =~ /^(tcpserver: limit .*)$/m;
   like($line // '', qr/^tcpserver: limit 0 x:\[::1\]:\d+ :\[2001:db8:1::2\]::\d+ client 1\/1$/, '/64: the limit line names the address');
   like(slurp($s->{log}), qr/^tcpserver: ok \d+ x:\[::1\]:\d+ :\[2001:db8:1::1\]::\d+$/m, '/64: addresses written as in the ok line');
-  my $b = served($s, '2001:db8:2::1', '::1', '1 2001:db8:2::1', '/64: an address of another /64 served');
-  my $c = served($s, '2001:db8:1:ff::1', '::1', '1 2001:db8:1:ff::1', '/64: 2001:db8:1:ff::1 is another /64 too');
+  my $b = served($s, '2001:db8:2::1', '1 2001:db8:2::1', '/64: an address of another /64 served', '::1');
+  my $c = served($s, '2001:db8:1:ff::1', '1 2001:db8:1:ff::1', '/64: 2001:db8:1:ff::1 is another /64 too', '::1');
 
   # IPv4 on the dual-stack listener.
-  my $v4 = served($s, '127.0.0.1', '127.0.0.1', '1 127.0.0.1', 'dual stack: 127.0.0.1 served, TCPREMOTEIP folded');
-  refused($s, '::ffff:127.0.0.1', '::ffff:127.0.0.1', 'dual stack: ::ffff:127.0.0.1 is the same client');
+  my $v4 = served($s, '127.0.0.1', '1 127.0.0.1', 'dual stack: 127.0.0.1 served, TCPREMOTEIP folded', '127.0.0.1');
+  refused($s, '::ffff:127.0.0.1', '', 'dual stack: ::ffff:127.0.0.1 is the same client', '::ffff:127.0.0.1');
   my ($l4) = (slurp($s->{log}) =~ /^(tcpserver: limit .*)$/mg)[-1];
   like($l4 // '', qr/^tcpserver: limit 0 x:127\.0\.0\.1:\d+ :127\.0\.0\.1::\d+ client 1\/1$/, 'dual stack: logged as IPv4');
-  refused($s, '127.0.0.1', '127.0.0.1', 'dual stack: 127.0.0.1 again refused');
-  my $v4b = served($s, '127.0.0.2', '127.0.0.1', '1 127.0.0.2', 'dual stack: 127.0.0.2 is another client (IPv4 /32, not the /64 of ::ffff:0:0)');
+  refused($s, '127.0.0.1', '', 'dual stack: 127.0.0.1 again refused', '127.0.0.1');
+  my $v4b = served($s, '127.0.0.2', '1 127.0.0.2', 'dual stack: 127.0.0.2 is another client (IPv4 /32, not the /64 of ::ffff:0:0)', '127.0.0.1');
   done_with($s, $a, $b, $c, $v4, $v4b);
 }
 
 {
   my $s = server(qw(-L /128 -C 1 :: 0));
-  my $a = served($s, '2001:db8:1::1', '::1', '1 2001:db8:1::1', '-L /128: first address served');
-  my $b = served($s, '2001:db8:1::2', '::1', '1 2001:db8:1::2', '-L /128: another address of the /64 is another client');
-  refused($s, '2001:db8:1::1', '::1', '-L /128: the first address again refused');
+  my $a = served($s, '2001:db8:1::1', '1 2001:db8:1::1', '-L /128: first address served', '::1');
+  my $b = served($s, '2001:db8:1::2', '1 2001:db8:1::2', '-L /128: another address of the /64 is another client', '::1');
+  refused($s, '2001:db8:1::1', '', '-L /128: the first address again refused', '::1');
   done_with($s, $a, $b);
 }
 
 {
   my $s = server(qw(-L /56 -C 1 :: 0));
-  my $a = served($s, '2001:db8:1::1', '::1', '1 2001:db8:1::1', '-L /56: first address served');
-  refused($s, '2001:db8:1:ff::1', '::1', '-L /56: another /64 of the same /56 refused');
-  my $b = served($s, '2001:db8:1:100::1', '::1', '1 2001:db8:1:100::1', '-L /56: another /56 served');
+  my $a = served($s, '2001:db8:1::1', '1 2001:db8:1::1', '-L /56: first address served', '::1');
+  refused($s, '2001:db8:1:ff::1', '', '-L /56: another /64 of the same /56 refused', '::1');
+  my $b = served($s, '2001:db8:1:100::1', '1 2001:db8:1:100::1', '-L /56: another /56 served', '::1');
   done_with($s, $a, $b);
 }
 
 {
   my $s = server(qw(-L 24 -C 1 127.0.0.1 0));
-  my $a = served($s, '127.0.0.1', '127.0.0.1', '1 127.0.0.1', '-L 24: 127.0.0.1 served');
-  refused($s, '127.0.0.2', '127.0.0.1', '-L 24: 127.0.0.2 is the same client');
+  my $a = served($s, '127.0.0.1', '1 127.0.0.1', '-L 24: 127.0.0.1 served', '127.0.0.1');
+  refused($s, '127.0.0.2', '', '-L 24: 127.0.0.2 is the same client', '127.0.0.1');
   my ($line) = slurp($s->{log}) =~ /^(tcpserver: limit .*)$/m;
   like($line // '', qr/^tcpserver: limit 0 x:127\.0\.0\.1:\d+ :127\.0\.0\.2::\d+ client 1\/1$/, '-L 24: the limit line names the address, not the /24');
-  my $b = served($s, '127.0.1.1', '127.0.0.1', '1 127.0.1.1', '-L 24: 127.0.1.1 is another client');
+  my $b = served($s, '127.0.1.1', '1 127.0.1.1', '-L 24: 127.0.1.1 is another client', '127.0.0.1');
   done_with($s, $a, $b);
 }
 
 {
   my $s = server(qw(-L 24/48 -C 2 :: 0));
-  my $a = served($s, '127.0.0.1', '127.0.0.1', '1 127.0.0.1', '-L 24/48: 127.0.0.1 served');
-  my $b = served($s, '127.0.0.9', '127.0.0.1', '2 127.0.0.9', '-L 24/48: 127.0.0.9 is the same client (TCPCONNNUM=2)');
-  my $c = served($s, '2001:db8:1::1', '::1', '1 2001:db8:1::1', '-L 24/48: IPv6 first served');
-  my $d = served($s, '2001:db8:1:100::1', '::1', '2 2001:db8:1:100::1', '-L 24/48: another /64 of the /48 is the same client');
-  refused($s, '2001:db8:1:ff::1', '::1', '-L 24/48: a third from the /48 refused');
+  my $a = served($s, '127.0.0.1', '1 127.0.0.1', '-L 24/48: 127.0.0.1 served', '127.0.0.1');
+  my $b = served($s, '127.0.0.9', '2 127.0.0.9', '-L 24/48: 127.0.0.9 is the same client (TCPCONNNUM=2)', '127.0.0.1');
+  my $c = served($s, '2001:db8:1::1', '1 2001:db8:1::1', '-L 24/48: IPv6 first served', '::1');
+  my $d = served($s, '2001:db8:1:100::1', '2 2001:db8:1:100::1', '-L 24/48: another /64 of the /48 is the same client', '::1');
+  refused($s, '2001:db8:1:ff::1', '', '-L 24/48: a third from the /48 refused', '::1');
   done_with($s, $a, $b, $c, $d);
 }
 

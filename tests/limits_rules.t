@@ -18,13 +18,7 @@ need_ours('tcpserver', 'tcprules');
 my $t = tmpdir();
 my $nrules = 0;
 
-sub rules_cdb {
-  my ($text) = @_;
-  my $cdb = "$t/rules" . $nrules++ . '.cdb';
-  my $r = run_cmd([ours('tcprules'), $cdb, "$cdb.tmp"], in => $text);
-  die "tcprules: $r->{err}" if $r->{status};
-  return $cdb;
-}
+sub rules_cdb { my ($text) = @_; return make_rules("$t/rules" . $nrules++ . '.cdb', $text) }
 
 my $runs;
 sub server {
@@ -33,33 +27,6 @@ sub server {
   my @prog = ('/bin/sh', '-c', "echo run >> '$runs'; " .
               'echo "hi ${TCPCONNNUM-unset} ${MAXCONNIP-unset} ${TCPREMOTEHOST-unset}"; exec cat >/dev/null');
   return start_server(ours('tcpserver'), ['-v', @args, '-x', rules_cdb($rules), '127.0.0.1', '0', @prog]);
-}
-
-sub served {
-  my ($s, $src, $want, $name) = @_;
-  my $c = connect_from($src, $s->{port});
-  my $got = $c ? hello($c) : undef;
-  is($got, "hi $want\n", $name) or diag(show_text(slurp($s->{log})));
-  return $c;
-}
-
-# Refused with exactly MSG; the new limit line (its text after "limit ").
-sub refused {
-  my ($s, $src, $msg, $name) = @_;
-  my $before = () = slurp($s->{log}) =~ /^tcpserver: limit /mg;
-  my ($got, $eof) = refusal($src, $s->{port});
-  is(show($got), show($msg), "$name: told exactly that");
-  ok($eof, "$name: EOF");
-  wait_until(5, sub { (() = slurp($s->{log}) =~ /^tcpserver: limit /mg) > $before });
-  my @l = slurp($s->{log}) =~ /^tcpserver: limit (.*)$/mg;
-  return $l[$before] // '';
-}
-
-sub done_with {
-  my ($s, @socks) = @_;
-  close $_ for @socks;
-  ok(log_settled($s), 'children ended');
-  stop_server($s);
 }
 
 # MAXCONNIP and DIEMSG, fast path.

@@ -31,8 +31,7 @@ my $rules = <<'EOF' . slurp("$examples/rules");
 127.0.0.4:allow,X="four"
 EOF
 like($rules, qr{^127\.0\.0\.1:allow,PROXYPROTOCOL="any"$}m, 'the example rules trust the balancer\'s address');
-my $r = run_cmd([ours('tcprules'), "$dir/rules.cdb", "$dir/rules.tmp"], in => $rules);
-is($r->{status}, 0, 'rules compiled') or diag($r->{err});
+make_rules("$dir/rules.cdb", $rules);
 
 my $prog = "$dir/prog";
 spew($prog, <<'EOF');
@@ -126,7 +125,6 @@ sub via {
   close $c;
   return ($got, $sport);
 }
-sub env_of { my %e = $_[0] =~ /^([A-Z0-9_]+)=(.*)$/mg; return \%e }
 
 for my $v ([1, $fv1], [2, $fv2]) {
   my ($ver, $fport) = @$v;

@@ -35,8 +35,7 @@ my $rules = <<'EOF';
 :allow,WHO="other"
 EOF
 spew("$dir/rules", $rules);
-my $r = run_cmd([ours('tcprules'), "$dir/rules.cdb", "$dir/rules.tmp"], in => $rules);
-is($r->{status}, 0, 'rules compiled') or diag($r->{err});
+make_rules("$dir/rules.cdb", $rules);
 
 # The program: its TCP and PROXY variables, sorted, then the first line
 # it reads, so that the bytes after the header can be checked.
@@ -109,10 +108,8 @@ sub talk {
 }
 sub pause { my $s = shift; return \$s }
 
-sub env_of { my %e = $_[0] =~ /^([A-Z0-9_]+)=(.*)$/mg; return \%e }
 
 my $WARN = qr{tcpserver: warning: dropping connection, unable to read PROXY header from };
-sub count { my ($text, $re) = @_; my $n = () = $text =~ /$re/g; return $n }
 
 for my $path (['fast', '-v', '-H', '-R', '-l', 'x'], ['slow', '-v', '-h', '-R']) {
   my ($pname, @opts) = @$path;
@@ -133,10 +130,10 @@ for my $path (['fast', '-v', '-H', '-R', '-l', 'x'], ['slow', '-v', '-h', '-R'])
     # the reason is logged.
     my $dropped = sub {
       my ($name, $reason, $from, @pieces) = @_;
-      my $before = count($log->(), $WARN);
+      my $before = count_of($log->(), $WARN);
       my ($got) = talk($port, $from, @pieces);
       is($got, '', "$name: the program never runs") or diag(show($got, 300));
-      ok(wait_until(5, sub { count($log->(), $WARN) > $before }), "$name: warning logged")
+      ok(wait_until(5, sub { count_of($log->(), $WARN) > $before }), "$name: warning logged")
         or diag($log->());
       my @w = $log->() =~ /^($WARN.*)$/mg;
       like($w[-1] // '', qr{^${WARN}127\.0\.0\.\d+: .*\Q$reason\E}, "$name: reason given")
@@ -182,6 +179,9 @@ for my $path (['fast', '-v', '-H', '-R', '-l', 'x'], ['slow', '-v', '-h', '-R'])
     is($e->{TCPREMOTEIP}, '10.1.2.3', 'v1 TCP6 IPv4-mapped: shown as IPv4');
     is($e->{PROTO}, 'TCP', 'v1 TCP6 IPv4-mapped: PROTO=TCP');
     is($e->{WHO}, 'client', 'v1 TCP6 IPv4-mapped: the IPv4 rule');
+    ($e) = $served->('127.0.0.1', "PROXY TCP6 ::ffff:10.1.2.3 2001:db8::2 5 6\r\n");
+    is(join(' ', map { $e->{$_} // 'unset' } qw(PROTO TCPREMOTEIP TCPLOCALIP)),
+       'TCP6 ::ffff:10.1.2.3 2001:db8::2', 'v1 TCP6, only the source IPv4-mapped: both stay IPv6, PROTO=TCP6');
 
     for my $h ("PROXY UNKNOWN\r\n", "PROXY UNKNOWN ffff:f...f:ffff ffff:f...f:ffff 65535 65535\r\n") {
       ($e, $read, $sport) = $served->('127.0.0.1', "${h}unknown\n");
@@ -272,10 +272,10 @@ for my $path (['fast', '-v', '-H', '-R', '-l', 'x'], ['slow', '-v', '-h', '-R'])
     # -- the client's rule after the header
     ($e) = $served->('127.0.0.1', "PROXY TCP4 127.0.0.2 127.0.0.1 1000 2000\r\n");
     is($e->{WHO}, 'two', 'header names 127.0.0.2: its rule\'s variables');
-    my $deny_before = count($log->(), qr{^tcpserver: deny }m);
+    my $deny_before = count_of($log->(), qr{^tcpserver: deny }m);
     my ($got) = talk($port, '127.0.0.1', "PROXY TCP4 127.0.0.3 127.0.0.1 1000 2000\r\n");
     is($got, '', 'header names a denied client: the program does not run');
-    ok(wait_until(5, sub { count($log->(), qr{^tcpserver: deny \d+ [^:]*:127\.0\.0\.1:2000 [^:]*:127\.0\.0\.3::1000$}m) > 0 }),
+    ok(wait_until(5, sub { count_of($log->(), qr{^tcpserver: deny \d+ [^:]*:127\.0\.0\.1:2000 [^:]*:127\.0\.0\.3::1000$}m) > 0 }),
       'header names a denied client: deny line with its addresses') or diag($log->());
     # A client whose own rule sets PROXYPROTOCOL does not get to send a second header.
     ($e, $read) = $served->('127.0.0.1', "PROXY TCP4 127.0.0.1 127.0.0.1 1000 2000\r\nPROXY TCP4 10.1.2.3 10.9.9.9 1 2\r\n");
@@ -294,7 +294,7 @@ for my $path (['fast', '-v', '-H', '-R', '-l', 'x'], ['slow', '-v', '-h', '-R'])
     is($read, 'v2ok', 'rule "v2": a v2 header is accepted');
     $dropped->('rule "v2", v1 sent', 'only v2', '127.0.0.6', "PROXY TCP4 10.1.2.3 10.9.9.9 1 2\r\nx\n");
     {
-      my $before = count($log->(), qr{bad PROXYPROTOCOL});
+      my $before = count_of($log->(), qr{bad PROXYPROTOCOL});
       my ($g) = talk($port, '127.0.0.7', "PROXY TCP4 10.1.2.3 10.9.9.9 1 2\r\nx\n");
       is($g, '', 'rule PROXYPROTOCOL="v3": dropped');
       ok(wait_until(5, sub { $log->() =~ m{^tcpserver: warning: dropping connection, bad PROXYPROTOCOL in \S+$}m }),

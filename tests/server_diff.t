@@ -15,13 +15,7 @@ need_ours('tcpserver');
 if (!have_ref('tcpserver', 'tcprules')) { skip_all('reference ucspi-tcp not installed') }
 
 my $t = tmpdir();
-sub rules {
-  my ($name, $text) = @_;
-  open my $fh, '|-', ref_bin('tcprules'), "$t/$name", "$t/$name.tmp" or die;
-  print $fh $text;
-  close $fh or die "tcprules failed";
-  return "$t/$name";
-}
+sub rules { my ($name, $text) = @_; return make_rules("$t/$name", $text, ref_bin('tcprules')) }
 my $allow = rules('allow.cdb', "127.0.0.1:allow,X=\"1\",TCPLOCALHOST=\"ruled\"\n");
 my $deny = rules('deny.cdb', "127.:deny\n");
 my $other = rules('other.cdb', "10.:deny\n:allow,Y=/two words/\n");

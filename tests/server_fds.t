@@ -10,9 +10,7 @@ use Test::More;
 
 need_ours('tcpserver', 'tcprules');
 my $t = tmpdir();
-open my $fh, '|-', ours('tcprules'), "$t/r.cdb", "$t/r.tmp" or die;
-print $fh "127.0.0.1:allow,X=\"1\"\n";
-close $fh or die;
+make_rules("$t/r.cdb", "127.0.0.1:allow,X=\"1\"\n");
 for my $path (['fast', [qw(-HRl x)], 700], ['slow', [qw(-R -l x)], 300]) {
   my ($name, $opts, $n) = @$path;
   my $s = start_server(ours('tcpserver'), ['-v', '-x', "$t/r.cdb", @$opts, '127.0.0.1', '0', 'echo', 'ok']);

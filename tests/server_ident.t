@@ -19,25 +19,18 @@ my $identd;
 sub identd {
   my ($mode, $host) = @_;
   stop_identd();
-  my $l = IO::Socket::IP->new(Listen => 5, LocalHost => $host // '127.0.0.1',
-                              LocalPort => 113, ReuseAddr => 1) or die "113: $!";
-  my $pid = background(sub {
-    $SIG{PIPE} = 'IGNORE';
-    alarm 60;
-    while (my $c = $l->accept) {
-      my $q = <$c> // '';
-      my ($r, $lp) = $q =~ /(\d+)\s*,\s*(\d+)/ ? ($1, $2) : (0, 0);
-      if ($mode eq 'joe') { print $c "$r , $lp : USERID : UNIX : j o e\r\n" }
-      elsif ($mode eq 'error') { print $c "$r , $lp : ERROR : NO-USER\r\n" }
-      elsif ($mode eq 'twocolons') { print $c "$r , $lp : USERID : UNIX\r\n" }
-      elsif ($mode eq 'nocolon') { print $c "hello\r\n" }
-      elsif ($mode eq 'silent') { sleep 30 }
-      elsif ($mode eq 'endless') { print $c "$r,$lp:USERID:UNIX:"; print $c 'a' x 4096 for 1 .. 256 }
-      elsif ($mode eq 'binary') { print $c "$r,$lp:USERID:UNIX:a\001b:c%d\377e\r\n" }
-      close $c;
-    }
-  });
-  close $l;
+  my ($pid) = fake_server(sub {
+    my ($c) = @_;
+    my $q = <$c> // '';
+    my ($r, $lp) = $q =~ /(\d+)\s*,\s*(\d+)/ ? ($1, $2) : (0, 0);
+    if ($mode eq 'joe') { print $c "$r , $lp : USERID : UNIX : j o e\r\n" }
+    elsif ($mode eq 'error') { print $c "$r , $lp : ERROR : NO-USER\r\n" }
+    elsif ($mode eq 'twocolons') { print $c "$r , $lp : USERID : UNIX\r\n" }
+    elsif ($mode eq 'nocolon') { print $c "hello\r\n" }
+    elsif ($mode eq 'silent') { sleep 30 }
+    elsif ($mode eq 'endless') { print $c "$r,$lp:USERID:UNIX:"; print $c 'a' x 4096 for 1 .. 256 }
+    elsif ($mode eq 'binary') { print $c "$r,$lp:USERID:UNIX:a\001b:c%d\377e\r\n" }
+  }, host => $host // '127.0.0.1', port => 113) or die "113: $!";
   $identd = $pid;
 }
 sub stop_identd {

@@ -43,9 +43,7 @@ SKIP: {
 # Wildcard binds only where nothing but loopback exists.
 skip 'no private network namespace for binding ::', 9 unless $private;
 # Dual stack: an IPv4 client on :: is plain IPv4, and IPv4 rules apply.
-open my $fh, '|-', ours('tcprules'), "$t/r.cdb", "$t/r.tmp" or die;
-print $fh "127.0.0.1:allow,X=\"v4rule\"\n::1:allow,X=\"v6rule\"\n";
-close $fh or die;
+make_rules("$t/r.cdb", "127.0.0.1:allow,X=\"v4rule\"\n::1:allow,X=\"v6rule\"\n");
 my $s = start_server(ours('tcpserver'), ['-v', '-HRl', 'x', '-x', "$t/r.cdb", '::', '0', 'sh', '-c', $show]);
 $out = fetch($s->{port}, undef, '127.0.0.1');
 my $out6 = fetch($s->{port}, undef, '::1');

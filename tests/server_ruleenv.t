@@ -26,10 +26,7 @@ sub rules_with {
     my $name = sprintf 'V%05d', $_;
     ",$name=\"" . ('x' x (100 - length($name) - 1)) . '"'
   } 0 .. $n - 1) . "\n:deny\n";
-  my $cdb = "$t/vars-$n.cdb";
-  my $r = run_cmd([ours('tcprules'), $cdb, "$cdb.tmp"], in => $text);
-  die "tcprules: $r->{err}" if $r->{status};
-  return $cdb;
+  return make_rules("$t/vars-$n.cdb", $text);
 }
 
 sub start_big {

@@ -10,12 +10,7 @@ use Test::More;
 
 need_ours('tcpserver', 'tcprules');
 my $t = tmpdir();
-sub rules {
-  my ($text) = @_;
-  open my $fh, '|-', ours('tcprules'), "$t/r.cdb", "$t/r.tmp" or die;
-  print $fh $text;
-  close $fh or die "tcprules failed";
-}
+sub rules { my ($text) = @_; make_rules("$t/r.cdb", $text) }
 for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R -l x)]]) {
   my ($name, $opts) = @$path;
   rules("127.0.0.1:allow,X=\"first\"\n");
@@ -26,9 +21,7 @@ for my $path (['fast', [qw(-HRl x)]], ['slow', [qw(-R -l x)]]) {
   is(fetch($s->{port}), "hi\nX=second\n", "$name: changed rules apply at once");
   # Rewritten in place (same inode), not renamed over: seen as well.
   {
-    open my $fh, '|-', ours('tcprules'), "$t/other.cdb", "$t/other.tmp" or die;
-    print $fh "127.0.0.1:allow,X=\"third\"\n";
-    close $fh or die;
+    make_rules("$t/other.cdb", "127.0.0.1:allow,X=\"third\"\n");
     open my $in, '<:raw', "$t/other.cdb" or die;
     local $/;
     my $data = <$in>;

@@ -52,10 +52,6 @@ sub kill_all {
 END { local $?; kill_all() }
 $SIG{ALRM} = sub { die "timeout\n" };
 
-sub count { my ($text, $re) = @_; my $n = () = $text =~ /$re/g; $n }
-
-# A port the kernel chose, released for the service to take.
-
 # A copy of examples/$what as $dir, with ./conf pointing at 127.0.0.1:$port.
 sub service_copy {
   my ($what, $dir, $conf) = @_;
@@ -99,7 +95,7 @@ sub echo_once {
   return $got;
 }
 
-sub refused {
+sub nobody_listens {
   my ($port) = @_;
   my $c = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $port);
   return 1 unless $c;
@@ -121,14 +117,14 @@ sub check_echo {
   like($text, qr{tcpserver: pid \d+ from 127\.0\.0\.1}, "$name: pid line logged");
   like($text, qr{tcpserver: ok \d+ 0:127\.0\.0\.1:$port :127\.0\.0\.1::\d+}, "$name: ok line logged");
   $ctl->('down');
-  ok(wait_until(10, sub { refused($port) }), "$name: down stops tcpserver");
+  ok(wait_until(10, sub { nobody_listens($port) }), "$name: down stops tcpserver");
   $ctl->('up');
-  ok(wait_until(20, sub { count(slurp($log), qr{status: 0/40}) >= 3 }), "$name: up starts it again");
+  ok(wait_until(20, sub { count_of(slurp($log), qr{status: 0/40}) >= 3 }), "$name: up starts it again");
   ok(wait_until(10, sub { echo_once($port, 'again') eq "again\n" }), "$name: answers after up")
     or diag(slurp($log));
-  my $before = count(slurp($log), qr{status: 0/40});
+  my $before = count_of(slurp($log), qr{status: 0/40});
   $ctl->('term');
-  ok(wait_until(20, sub { count(slurp($log), qr{status: 0/40}) > $before }), "$name: term restarts it");
+  ok(wait_until(20, sub { count_of(slurp($log), qr{status: 0/40}) > $before }), "$name: term restarts it");
   ok(wait_until(10, sub { echo_once($port, 'third') eq "third\n" }), "$name: answers after the restart");
 }
 
@@ -206,7 +202,7 @@ subtest 'daemontools: svc -d drains (tcpserver -G of the run script)' => sub {
   system('svc', '-d', $svc) == 0 or diag('svc -d failed');
   ok(wait_until(10, sub { slurp($log) =~ m{tcpserver: drain: pid \d+ stopped accepting, waiting for 1 child} }),
     'drain: "stopped accepting, waiting for 1 child" in current') or diag(slurp($log));
-  ok(wait_until(10, sub { refused($port) }), 'drain: new connections are refused at once');
+  ok(wait_until(10, sub { nobody_listens($port) }), 'drain: new connections are refused at once');
   print $c "two\n"; $c->flush;
   is(scalar <$c>, "two\n", 'drain: the connected client is still served');
   ok(wait_until(3, $down), 'drain: the service is down at once, while its client is served');
@@ -219,7 +215,7 @@ subtest 'daemontools: svc -d drains (tcpserver -G of the run script)' => sub {
   # A short drain (DRAIN=1+1 in ./conf): a client that stays is TERMed.
   spew("$svc/conf", "IP=127.0.0.1\nPORT=$port\nDRAIN=1+1\n");
   system('svc', '-u', $svc) == 0 or diag('svc -u failed');
-  ok(wait_until(20, sub { count(slurp($log), qr{tcpserver: status: 0/40}) >= 2 }), 'drain: up again')
+  ok(wait_until(20, sub { count_of(slurp($log), qr{tcpserver: status: 0/40}) >= 2 }), 'drain: up again')
     or diag(slurp($log));
   my $text;
   eval {
@@ -238,7 +234,7 @@ subtest 'daemontools: svc -d drains (tcpserver -G of the run script)' => sub {
   };
   alarm 0;
   is($@, '', 'drain 1+1: no timeout');
-  ok(wait_until(10, sub { count(slurp($log), qr{drain: done}) >= 2 }),
+  ok(wait_until(10, sub { count_of(slurp($log), qr{drain: done}) >= 2 }),
     'drain 1+1: done') or diag(slurp($log));
   $text = slurp($log);
   like($text, qr{tcpserver: drain: deadline, sending TERM to 1 child}, 'drain 1+1: the deadline line');

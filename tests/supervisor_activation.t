@@ -14,6 +14,7 @@ use Test::More;
 use IO::Socket::IP;
 use Socket qw(AF_UNIX SOCK_DGRAM SOCK_STREAM pack_sockaddr_un);
 use POSIX ();
+use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK);
 use Cwd ();
 use Time::HiRes qw(sleep time);
 
@@ -168,6 +169,31 @@ subtest '-N 5: a newline on descriptor 5 once listening, then EOF' => sub {
     ok($eof && $more eq '', '-N 5: then EOF (the descriptor is closed), nothing more');
     like(fetch($port), qr{^served $port$}m, '-N 5: served');
     stop_pid($pid);
+    last;
+  }
+};
+
+subtest '-N 5 to a full pipe whose reader stopped: a warning, the service runs' => sub {
+  for my $try (1 .. 5) {
+    my $port = free_port();
+    pipe(my $r, my $w) or die "pipe: $!";
+    my $flags = fcntl($w, F_GETFL, 0);
+    fcntl($w, F_SETFL, $flags | O_NONBLOCK);
+    1 while syswrite($w, 'x' x 4096);
+    1 while syswrite($w, 'x');
+    fcntl($w, F_SETFL, $flags);   # handed over blocking, as a supervisor does
+    my $log = "$dir/notify-full-$try.log";
+    my ($pid) = start_process([$tcpserver, '-N', '5', '-v', '-H', '-R', '-l', 'x', '127.0.0.1', $port, $prog],
+      stderr => $log, timeout => 0.1, code => sub { POSIX::dup2(fileno($w), 5) or die "dup2: $!" });
+    close $w;
+    ok(wait_until(5, sub { slurp($log) =~ /status: 0\/40|unable to bind/ }), '-N 5 full: the server goes on')
+      or diag(slurp($log));
+    if (slurp($log) =~ /unable to bind/) { stop_pid($pid); next }
+    like(slurp($log), qr{^tcpserver: warning: unable to notify readiness on descriptor 5: temporary failure$}m,
+      '-N 5 full: a warning');
+    like(fetch($port), qr{^served $port$}m, '-N 5 full: served');
+    stop_pid($pid);
+    close $r;
     last;
   }
 };

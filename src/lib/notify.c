@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,12 +42,27 @@ int notify_systemd_ready(void)
   return notify_send(address, "READY=1") < 0 ? -1 : 1;
 }
 
-int notify_fd_ready(int fd)
+/* One byte to fd without waiting: the descriptor's open file description
+   (shared with whoever else holds it) is non-blocking only for the one
+   write, then has its old flags back. */
+static ssize_t write_byte_nowait(int fd, char c)
 {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) return -1;
+  if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return -1;
   ssize_t w;
   do {
-    w = write(fd, "\n", 1);
+    w = write(fd, &c, 1);
   } while (w < 0 && errno == EINTR);
+  int err = errno;
+  if (!(flags & O_NONBLOCK)) fcntl(fd, F_SETFL, flags);
+  errno = err;
+  return w;
+}
+
+int notify_fd_ready(int fd)
+{
+  ssize_t w = write_byte_nowait(fd, '\n');
   int err = errno;
   close(fd);
   if (w < 0) { errno = err; return -1; }

@@ -17,6 +17,10 @@ int notify_systemd_ready(void);
 int notify_send(const char *address, const char *message);
 
 /* Write a newline to fd, then close it (s6-supervise's notification-fd).
-   Returns 0, or -1 with errno (fd is closed all the same). */
+   Never waits: a reader that has stopped and left the pipe full gives
+   -1 with errno EAGAIN at once (a supervisor that cannot be told is
+   worth a warning, not the service).  The descriptor is non-blocking for
+   that one write only.  Returns 0, or -1 with errno (fd is closed all
+   the same). */
 int notify_fd_ready(int fd);
 #endif

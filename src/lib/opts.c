@@ -94,7 +94,9 @@ int opts_answer(int which, const char *prog, const char *usage)
   const char *text = which == OPTS_HELP ? usage : " " VERSION;
   char line[512];
   size_t h = strlen(head), t = strlen(text);
-  if (h + t + 1 > sizeof line) t = sizeof line - 1 - h;
+  if (h + t + 1 > sizeof line)   /* a usage this long goes out in pieces */
+    return write_all(1, head, h) < 0 || write_all(1, text, t) < 0 ||
+           write_all(1, "\n", 1) < 0 ? 111 : 0;
   memcpy(line, head, h);
   memcpy(line + h, text, t);
   line[h + t] = '\n';

@@ -19,7 +19,8 @@ int opts_next(int argc, char *const argv[], const char *optstring);
 enum { OPTS_HELP = 1, OPTS_VERSION = 2 };
 int opts_help_version(int argc, char *const argv[]);
 /* The answer on stdout: "usage: USAGE" for OPTS_HELP, "PROG VERSION"
-   for OPTS_VERSION (VERSION from the top of the tree).  Returns the exit
+   for OPTS_VERSION (VERSION from the top of the tree), and a newline;
+   one write when under 512 bytes, whole in any case.  Returns the exit
    code: 0, or 111 when stdout could not be written. */
 int opts_answer(int which, const char *prog, const char *usage);
 #endif

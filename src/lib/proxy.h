@@ -22,10 +22,13 @@
      LF or an LF not preceded by CR is invalid.  TCP4 addresses are
      dotted quads without leading zeros; TCP6 addresses may be any text
      form of an IPv6 address (hex digits, ':' and '.', upper or lower
-     case, compressed or not) but no brackets and no "%scope"; an
-     IPv4-mapped TCP6 address folds to IPv4 (as ip_from_sockaddr).  Ports
+     case, compressed or not) but no brackets and no "%scope".  Ports
      are 0..65535 without leading zeros.  UNKNOWN: the rest of the line
      is ignored (but must not hold a CR or LF) and has_addresses is 0.
+   - v4-mapped TCP6 addresses (v1 and v2) fold to IPv4 only when both
+     are v4-mapped, as a real dual-stack connection's do; one mapped and
+     one native both stay IPv6, so that src and dst always have one
+     family and PROTO matches both.
    - v2 LOCAL (health checks): everything after the 16-byte fixed part is
      skipped uninterpreted (family, addresses, TLVs), as the specification
      says to discard it; has_addresses is 0.

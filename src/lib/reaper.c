@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -7,6 +8,7 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/pidfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "reaper.h"
@@ -14,6 +16,13 @@
 /* ---- the thread ---- */
 
 #define CONTROL_TAG UINT64_MAX
+
+/* The thread's first word on the socket: ready (it has a descriptor
+   table of its own and listens), or given up (it will never again use
+   its end in the server's table). */
+#define READY 0
+#define GAVE_UP (-1)
+#define LATE 1       /* nothing within a second (no pid is sent here) */
 
 static void tell(int fd, pid_t pid)
 {
@@ -46,27 +55,69 @@ static int take_requests(int ep, int fd)
   return got == 0 || (errno != EAGAIN && errno != EINTR) ? -1 : 0;
 }
 
+/* Above the highest descriptor number the process may hold: the hard
+   limit (a descriptor is below the soft limit when opened, and the soft
+   limit never exceeds the hard one; only lowering the hard limit after
+   opening could leave one above, which the server never does), or
+   Linux's default nr_open when there is no limit. */
+static int descriptor_ceiling(void)
+{
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) < 0) return -1;
+  if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > INT_MAX) return 1 << 20;
+  return (int) rl.rlim_max;
+}
+
+/* EBADF for the numbers not open is expected and harmless. */
+static void close_each(unsigned first, unsigned last)
+{
+  for (unsigned fd = first; fd <= last; fd++) close((int) fd);
+}
+
+/* first..last (last ~0u: to the end) with closer, else one by one. */
+static int close_span(unsigned first, unsigned last, reaper_range_closer *closer)
+{
+  if (closer(first, last, 0) == 0) return 0;
+  if (last == ~0u) {
+    int ceiling = descriptor_ceiling();
+    if (ceiling < 0) return -1;
+    if ((unsigned) ceiling <= first) return 0;
+    last = (unsigned) ceiling - 1;
+  }
+  close_each(first, last);
+  return 0;
+}
+
+int reaper_close_others(int keep, reaper_range_closer *closer)
+{
+  if (keep > 0 && close_span(0, (unsigned) keep - 1, closer) < 0) return -1;
+  return close_span((unsigned) keep + 1, ~0u, closer);
+}
+
 /* Its own descriptor table, with nothing of the server's but its end of
    the socket (above all not the listening socket, which must close when
    the server closes it); then, until the server's end closes: watch what
-   it names, name what ended. */
+   it names, name what ended.  Until unshare has succeeded the table is
+   the server's: fd is then left alone (the server closes it). */
 static void *reaper_main(void *arg)
 {
   int fd = (int) (intptr_t) arg;
   struct epoll_event ev[REAPER_BATCH];
   if (unshare(CLONE_FILES) < 0) {
-    close(fd);   /* the server sees the end and reaps the old way */
+    tell(fd, GAVE_UP);   /* the server reaps the old way */
     return NULL;
   }
-  if (fd > 0) close_range(0, (unsigned) fd - 1, 0);
-  close_range((unsigned) fd + 1, ~0u, 0);
-  int ep = epoll_create1(EPOLL_CLOEXEC);
+  int ep = -1;
   struct epoll_event ctl = { .events = EPOLLIN, .data.u64 = CONTROL_TAG };
-  if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ctl) < 0) {
+  if (reaper_close_others(fd, close_range) < 0 ||
+      (ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+      epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ctl) < 0) {
+    tell(fd, GAVE_UP);
     close(fd);
+    if (ep >= 0) close(ep);
     return NULL;
   }
-  tell(fd, 0);   /* ready: the server may close its copy of fd */
+  tell(fd, READY);   /* the server may close its copy of fd */
   for (;;) {
     int n = epoll_wait(ep, ev, REAPER_BATCH, -1);
     for (int i = 0; i < n; i++) {
@@ -75,6 +126,7 @@ static void *reaper_main(void *arg)
         tell(fd, (pid_t) (uint32_t) ev[i].data.u64);
       } else if (take_requests(ep, fd) < 0) {
         close(fd);
+        close(ep);
         return NULL;
       }
     }
@@ -83,7 +135,24 @@ static void *reaper_main(void *arg)
 
 /* ---- the server's side ---- */
 
+/* The thread's first word within ms: READY, GAVE_UP, or LATE. */
+static pid_t first_word(int fd, int ms)
+{
+  struct pollfd p = { .fd = fd, .events = POLLIN };
+  pid_t word = LATE;
+  if (poll(&p, 1, ms) != 1 ||
+      recv(fd, &word, sizeof word, MSG_DONTWAIT) != (ssize_t) sizeof word ||
+      (word != READY && word != GAVE_UP))
+    return LATE;
+  return word;
+}
+
 int reaper_start(struct reaper *r)
+{
+  return reaper_start_within(r, 1000);
+}
+
+int reaper_start_within(struct reaper *r, int ms)
 {
   int sv[2], e;
   pthread_t t;
@@ -108,15 +177,19 @@ int reaper_start(struct reaper *r)
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (e) goto fail;
   /* Once the thread has its own table, the server's copy of its end
-     goes.  A thread that is not ready in a second is given up (it ends
-     when it sees the server's end close). */
-  struct pollfd p = { .fd = sv[0], .events = POLLIN };
-  pid_t ready = -1;
-  if (poll(&p, 1, 1000) != 1 ||
-      recv(sv[0], &ready, sizeof ready, MSG_DONTWAIT) != (ssize_t) sizeof ready ||
-      ready != 0) {
+     goes. */
+  pid_t word = first_word(sv[0], ms);
+  if (word == GAVE_UP) {
+    e = EAGAIN;        /* it holds nothing of ours any more */
+    goto fail;
+  }
+  if (word != READY) {
+    /* Not ready in time: the thread may yet unshare, copying this
+       table, and take whatever then had sv[1]'s number for its socket,
+       e.g. the next client.  So sv[1] stays open for good (one
+       descriptor, close-on-exec), and sv[0] closes: the thread, when it
+       runs, finds its peer gone and ends. */
     close(sv[0]);
-    close(sv[1]);
     errno = EAGAIN;
     return -1;
   }

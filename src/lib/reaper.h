@@ -28,8 +28,14 @@ struct reaper {
 };
 
 /* Start it; 0, or -1 with errno (r->fd is then -1).  Its pidfds count
-   against the process's descriptor limit, in its own table. */
+   against the process's descriptor limit, in its own table.  Waits at
+   most a second for the thread to say it is ready; a thread that is late
+   may still copy the server's descriptor table, so one descriptor (its
+   end of the socket) is then left open for good, to keep its number from
+   being reused while the thread may use it. */
 int reaper_start(struct reaper *r);
+/* The same, waiting at most ms milliseconds (reaper_start: 1000). */
+int reaper_start_within(struct reaper *r, int ms);
 
 /* Watch pid, one of the caller's children, at the next flush; the
    batch holds REAPER_BATCH (flush when r->nbatch reaches it). */
@@ -44,4 +50,13 @@ size_t reaper_flush(struct reaper *r, pid_t *failed);
    Returns how many, 0 when nothing more has come, -1 when the reaper is
    gone (r->fd is then closed and -1). */
 long reaper_news(struct reaper *r, pid_t *pids, size_t max);
+
+/* Close every descriptor of the calling thread's table but keep (the
+   thread's start, after unshare).  closer is close_range (Linux 5.9,
+   glibc 2.34); when it fails (ENOSYS on an older kernel, or any other
+   error) each number up to the hard RLIMIT_NOFILE is closed one by one.
+   A parameter so that a test can make it fail.  Returns 0, or -1 when
+   getrlimit fails (the caller then gives up). */
+typedef int reaper_range_closer(unsigned first, unsigned last, int flags);
+int reaper_close_others(int keep, reaper_range_closer *closer);
 #endif

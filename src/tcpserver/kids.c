@@ -12,6 +12,7 @@
 #include <sys/pidfd.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "msg.h"
 #include "server.h"
@@ -189,13 +190,30 @@ static unsigned long count_running(const struct server *srv, const struct client
   return n;
 }
 
+/* The forked child's second look: the program that made its client's
+   last connection may be ending (its socket closed, the client already
+   back) while it is not yet gone; it is given SECOND_LOOK_MS, in steps,
+   before the limit counts it.  Only this child waits. */
+static unsigned long count_running_settled(const struct server *srv,
+                                           const struct clientkey *key,
+                                           unsigned long limit)
+{
+  const struct timespec step = { 0, SECOND_LOOK_MS * 1000000L / 10 };
+  unsigned long n = count_running(srv, key);
+  for (int i = 0; i < 10 && n >= limit; i++) {
+    nanosleep(&step, NULL);
+    n = count_running(srv, key);
+  }
+  return n;
+}
+
 unsigned long kids_count(struct server *srv, const struct clientkey *key,
                          unsigned long limit, int in_parent, int is_net)
 {
   unsigned long n = is_net ? clientcount_net(&srv->clients, key, in_parent)
                            : clientcount_get(&srv->clients, key);
   if (n < limit) return n;
-  if (!in_parent) return count_running(srv, key);
+  if (!in_parent) return count_running_settled(srv, key, limit);
   kids_reap_ready(srv);
   return is_net ? clientcount_net(&srv->clients, key, 1)
                 : clientcount_get(&srv->clients, key);

@@ -50,6 +50,16 @@
 #       "status: 0/N" last.  True when it does.
 #   normalise(TEXT)       a tcpserver log with pids and ports replaced
 #       (PID, LPORT, RPORT), so that two runs compare
+#   make_rules(CDB, TEXT[, TCPRULES])  compile the rules TEXT into CDB
+#       (temporary file CDB.tmp) with TCPRULES (default ours); returns CDB,
+#       dies with tcprules' message when it fails.
+#   fake_server(CODE, %o)  a listener on o{host} (127.0.0.1) port o{port}
+#       (default 0: the kernel's choice), and a
+#       background child accepting on it that calls CODE->(SOCKET) per
+#       connection (SIGPIPE ignored, the socket closed after), o{once}:
+#       for the first connection only, then it exits; it gives up after
+#       o{timeout} (60) s.  Returns (pid, port); () when the host has no
+#       such address.
 #   run_cmd([CMD...], %o) run CMD to its end with a deadline; returns
 #       { out, err, status, seconds }: status is the exit code, 128+signal
 #       when killed by one, -1 when o{timeout} (default 20) passed (it is
@@ -62,6 +72,9 @@
 #       what came before EOF, or undef when nothing came in time.
 #   read_to_eof(FH, SECONDS[, \$EOF])   all FH gives until EOF or the
 #       deadline; $EOF (optional) is set true when EOF was reached.
+#   env_of(TEXT)          the NAME=value lines of TEXT (a program printing
+#       its environment) as a hash reference
+#   count_of(TEXT, REGEX) how many times REGEX matches in TEXT
 #   free_port()           a TCP port on 127.0.0.1 free a moment ago (bind to
 #       0, read, close): for a program that cannot print its own; the
 #       caller retries if another process took it meanwhile.
@@ -104,7 +117,8 @@ our @EXPORT = qw(ours ref_bin have_ref have_tool
   skip_all need_ours need_ref need_tool
   start_process background wait_pid stop_pid start_server stop_server run_cmd
   log_settled normalise
-  line_within read_to_eof fetch free_port wait_until
+  make_rules fake_server
+  line_within read_to_eof fetch free_port wait_until env_of count_of
   private_net need_private_net
   tmpdir slurp spew show show_text
   fd_count children cpu_ticks);
@@ -281,6 +295,35 @@ sub run_cmd {
 }
 
 # --- reading and waiting
+
+sub make_rules {
+  my ($cdb, $text, $tcprules) = @_;
+  my $r = run_cmd([$tcprules // ours('tcprules'), $cdb, "$cdb.tmp"], in => $text);
+  die "tcprules $cdb: $r->{err}" if $r->{status};
+  return $cdb;
+}
+
+sub fake_server {
+  my ($code, %o) = @_;
+  my $l = IO::Socket::IP->new(Listen => 16, LocalHost => $o{host} // '127.0.0.1', LocalPort => $o{port} // 0,
+                              ReuseAddr => 1) or return;
+  my $pid = background(sub {
+    $SIG{PIPE} = 'IGNORE';
+    $SIG{ALRM} = sub { POSIX::_exit(0) };
+    alarm($o{timeout} // 60);
+    while (my $c = $l->accept) {
+      $code->($c);
+      close $c;
+      last if $o{once};
+    }
+  });
+  my $port = $l->sockport;
+  close $l;
+  return ($pid, $port);
+}
+
+sub env_of { my ($text) = @_; my %e = $text =~ /^([A-Za-z0-9_]+)=(.*)$/mg; return \%e }
+sub count_of { my ($text, $re) = @_; my $n = () = $text =~ /$re/g; return $n }
 
 sub free_port {
   my $s = IO::Socket::IP->new(Listen => 1, LocalHost => '127.0.0.1', LocalPort => 0) or die "free_port: $!";

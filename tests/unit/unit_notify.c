@@ -2,9 +2,12 @@
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "tap.h"
 #include "notify.h"
@@ -34,6 +37,57 @@ static const char *received(int fd, char *buf, size_t size)
   if (r < 0) return "(nothing)";
   buf[r] = 0;
   return buf;
+}
+
+/* A pipe whose reader has stopped with it full (64 KiB unread); the
+   write end blocking again, as a supervisor hands it over. */
+static int full_pipe(int p[2])
+{
+  if (pipe(p) < 0) return -1;
+  int flags = fcntl(p[1], F_GETFL);
+  fcntl(p[1], F_SETFL, flags | O_NONBLOCK);
+  char junk[4096] = { 0 };
+  while (write(p[1], junk, sizeof junk) > 0) {}
+  while (write(p[1], junk, 1) > 0) {}
+  return fcntl(p[1], F_SETFL, flags);
+}
+
+/* notify_fd_ready on a full pipe, in a child killed after 5 s if it
+   hangs: 1 when it returned -1 with EAGAIN at once, 0 when it hung or
+   answered anything else. */
+static int full_pipe_refused(int p[2])
+{
+  pid_t pid = fork();
+  if (pid < 0) return 0;
+  if (pid == 0) {
+    int r = notify_fd_ready(p[1]);
+    _exit(r < 0 && errno == EAGAIN ? 0 : 1);
+  }
+  int wstat = 0;
+  for (int i = 0; i < 500; i++) {
+    if (waitpid(pid, &wstat, WNOHANG) == pid)
+      return WIFEXITED(wstat) && WEXITSTATUS(wstat) == 0;
+    nanosleep(&(struct timespec) { 0, 10000000 }, NULL);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &wstat, 0);
+  return 0;
+}
+
+static void test_full_pipe(void)
+{
+  int p[2];
+  if (full_pipe(p) < 0) { tap_ok(0, "a full pipe"); return; }
+  int refused = full_pipe_refused(p);
+  tap_ok(refused, "full notification pipe: EAGAIN at once, no hang");
+  if (!refused) return;   /* here it would hang the test */
+  int keep = dup(p[1]);
+  errno = 0;
+  tap_ok(notify_fd_ready(p[1]) < 0 && errno == EAGAIN, "... in this process too");
+  tap_ok(!(fcntl(keep, F_GETFL) & O_NONBLOCK), "the shared description is blocking again");
+  tap_ok(fcntl(p[1], F_GETFD) < 0 && errno == EBADF, "and fd closed all the same");
+  close(keep);
+  close(p[0]);
 }
 
 int main(void)
@@ -104,5 +158,6 @@ int main(void)
   }
   errno = 0;
   tap_ok(notify_fd_ready(9999) < 0 && errno == EBADF, "bad fd: EBADF");
+  test_full_pipe();
   return tap_done();
 }

@@ -77,7 +77,8 @@ static void v1_good(const char *line, int has, const char *src, unsigned sp,
     char a[IP_FMT_SIZE], b[IP_FMT_SIZE];
     ip_format(&h.src, a);
     ip_format(&h.dst, b);
-    ok = strcmp(a, src) == 0 && strcmp(b, dst) == 0 && h.srcport == sp && h.dstport == dp;
+    ok = strcmp(a, src) == 0 && strcmp(b, dst) == 0 && h.srcport == sp && h.dstport == dp
+         && h.src.family == h.dst.family;
     if (!ok) printf("#   got %s:%u %s:%u\n", a, h.srcport, b, h.dstport);
   }
   tap_ok(ok && splits_ok((const unsigned char *) line, n, PROXY_ANY), name);
@@ -99,6 +100,10 @@ static void test_v1(void)
           "v1 TCP6 upper case, uncompressed: accepted");
   v1_good("PROXY TCP6 ::ffff:10.1.2.3 ::ffff:127.0.0.1 7 8\r\n", 1, "10.1.2.3", 7, "127.0.0.1", 8,
           "v1 TCP6 v4-mapped folds to IPv4");
+  v1_good("PROXY TCP6 ::ffff:192.0.2.1 2001:db8::1 1 2\r\n", 1, "::ffff:192.0.2.1", 1,
+          "2001:db8::1", 2, "v1 TCP6 v4-mapped source, native destination: both stay IPv6");
+  v1_good("PROXY TCP6 2001:db8::1 ::ffff:192.0.2.1 1 2\r\n", 1, "2001:db8::1", 1,
+          "::ffff:192.0.2.1", 2, "v1 TCP6 native source, v4-mapped destination: both stay IPv6");
   v1_good("PROXY UNKNOWN\r\n", 0, NULL, 0, NULL, 0, "v1 UNKNOWN alone");
   v1_good("PROXY UNKNOWN ffff::1 whatever 1 2 3 junk\r\n", 0, NULL, 0, NULL, 0,
           "v1 UNKNOWN: rest of the line ignored");
@@ -267,8 +272,18 @@ static void test_v2_addresses(void)
   v2_put(&w, "\xff\xff\0\0", 4);
   v2_end(&w);
   tap_ok(v2_ok(&w) && h.has_addresses && addr_is(&h.src, "2001:db8::1") &&
-         addr_is(&h.dst, "127.0.0.1") && h.dst.family == AF_INET &&
-         h.srcport == 65535 && h.dstport == 0, "v2 PROXY TCP6, v4-mapped destination folds");
+         addr_is(&h.dst, "::ffff:127.0.0.1") && h.dst.family == AF_INET6 &&
+         h.srcport == 65535 && h.dstport == 0,
+         "v2 PROXY TCP6, v4-mapped destination of a native source stays IPv6");
+
+  v2_start(&w, 0x21, 0x21);
+  v2_put(&w, "\0\0\0\0\0\0\0\0\0\0\xff\xff\x0a\x01\x02\x03", 16);
+  v2_put(&w, "\0\0\0\0\0\0\0\0\0\0\xff\xff\x7f\0\0\x01", 16);
+  v2_put(&w, "\0\x07\0\x08", 4);
+  v2_end(&w);
+  tap_ok(v2_ok(&w) && addr_is(&h.src, "10.1.2.3") && addr_is(&h.dst, "127.0.0.1") &&
+         h.src.family == AF_INET && h.dst.family == AF_INET,
+         "v2 PROXY TCP6, both v4-mapped: both fold to IPv4");
 
   v2_start(&w, 0x21, 0x21);
   v2_ip4(&w);

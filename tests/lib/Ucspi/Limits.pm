@@ -16,15 +16,26 @@
 #   wait_log(S, REGEX[, SECONDS])  wait (default 5 s) until the log of
 #       start_server's S matches REGEX; true when it does.
 #   runs(FILE)  how many times hold_program(FILE) ran.
+#
+# And the checks made of them (Test::More assertions):
+#   served(S, SRC, WANT, NAME[, DST])  a client from SRC to DST of
+#       start_server's S is greeted "hi WANT\n" (one test); returns the
+#       socket, held open until done_with.
+#   refused(S, SRC, MSG, NAME[, DST])  a client from SRC is told exactly
+#       MSG, then EOF, and a new "limit" line appears in the log (three
+#       tests); returns that line's text after "tcpserver: limit ".
+#   done_with(S, SOCKETS...)  close the sockets; every child ends (one
+#       test); the server is stopped.
 package Ucspi::Limits;
 use strict;
 use warnings;
 use Exporter 'import';
 use IO::Socket::IP;
 use Socket qw(SOCK_STREAM);
+use Test::More ();
 use Ucspi;
 
-our @EXPORT = qw(connect_from hold_program hello refusal wait_log runs);
+our @EXPORT = qw(connect_from hold_program hello refusal wait_log runs served refused done_with);
 
 sub connect_from {
   my ($src, $port, $dst) = @_;
@@ -57,6 +68,33 @@ sub wait_log {
 sub runs {
   my ($file) = @_;
   return scalar(() = slurp($file) =~ /^run$/mg);
+}
+
+sub served {
+  my ($s, $src, $want, $name, $dst) = @_;
+  my $c = connect_from($src, $s->{port}, $dst);
+  my $got = $c ? hello($c) : undef;
+  Test::More::is($got, "hi $want\n", $name) or Test::More::diag(show_text(slurp($s->{log})));
+  return $c;
+}
+
+sub limit_lines { my ($s) = @_; return slurp($s->{log}) =~ /^tcpserver: limit (.*)$/mg }
+
+sub refused {
+  my ($s, $src, $msg, $name, $dst) = @_;
+  my $before = () = limit_lines($s);
+  my ($got, $eof) = refusal($src, $s->{port}, $dst);
+  Test::More::is(show($got), show($msg), "$name: told exactly that");
+  Test::More::ok($eof, "$name: EOF");
+  Test::More::ok(wait_until(5, sub { (() = limit_lines($s)) > $before }), "$name: a limit line");
+  return (limit_lines($s))[$before] // '';
+}
+
+sub done_with {
+  my ($s, @socks) = @_;
+  close $_ for @socks;
+  Test::More::ok(log_settled($s), 'children ended');
+  stop_server($s);
 }
 
 1;
