@@ -111,9 +111,10 @@ static int wanted_address(const struct ip_addr *want, unsigned wantport,
    backlog for nobody.  ip NULL: not a listening TCP socket (errno). */
 static void ignore_passed(int fd, const struct ip_addr *ip, unsigned port)
 {
-  char num[FMT_ULONG], addr[IP_FMT_SIZE], portnum[FMT_ULONG];
+  char num[FMT_ULONG];
   fmt_ulong(num, (unsigned long) fd);
   if (ip) {
+    char addr[IP_FMT_SIZE], portnum[FMT_ULONG];
     addr[ip_format(ip, addr)] = 0;
     fmt_ulong(portnum, port);
     msg_warn("not serving the socket passed on descriptor ", num, ", ", addr,
