@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -31,7 +32,8 @@ static void handle(int sig, void (*handler)(int))
 }
 
 /* The signals the front takes; blocked from before the fork, so that
-   none is lost before the handlers are in place. */
+   none is lost before the handlers are in place.  (No other thread
+   exists yet; pthread_sigmask as everywhere in the server.) */
 static void front_signals(sigset_t *set)
 {
   sigemptyset(set);
@@ -46,11 +48,11 @@ int front_fork(struct front *fr)
   sigset_t mine, old;
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) return -1;
   front_signals(&mine);
-  sigprocmask(SIG_BLOCK, &mine, &old);
+  pthread_sigmask(SIG_BLOCK, &mine, &old);
   pid_t pid = fork();
   if (pid < 0) {
     int e = errno;
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(pair[0]);
     close(pair[1]);
     errno = e;
@@ -60,7 +62,7 @@ int front_fork(struct front *fr)
     close(pair[0]);
     fr->fd = pair[1];
     fcntl(fr->fd, F_SETFL, fcntl(fr->fd, F_GETFL) | O_NONBLOCK);
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return 0;
   }
   close(pair[1]);
@@ -86,7 +88,7 @@ static _Noreturn void end_as(int status)
     handle(sig, SIG_DFL);
     sigemptyset(&one);
     sigaddset(&one, sig);
-    sigprocmask(SIG_UNBLOCK, &one, NULL);
+    pthread_sigmask(SIG_UNBLOCK, &one, NULL);
     raise(sig);
   }
   _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 111);
