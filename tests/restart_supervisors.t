@@ -14,6 +14,9 @@
 #   - nothing of the old instance is left after the deadline, no zombie;
 #   - down (svc -d, sv down, s6-svc -d) with a client: down at once for
 #     new clients, the client served until the deadline.
+#   - a restart just after up: the supervisor holds the next start until
+#     the instance has run a second (runsv and s6-supervise; supervise
+#     holds the signal instead); no refusal longer than that hold.
 # The figures (pause, refused windows, how long the front took to exit)
 # are printed as notes.  Every process started is ended by pid: those
 # whose working directory is in the scratch directory.
@@ -270,6 +273,24 @@ sub check_supervisor {
   reap($server);
   $s->{up}->();
   ok(wait_until(10, sub { serves($port) }), "$name: up again");
+
+  # The supervisor's hold: a restart of an instance that has run less
+  # than a second waits until it has.  Still no longer refused than that.
+  $front = $s->{pid}->();
+  my $up_since = time;
+  $pfile = "$scratch/$name-probe2";
+  $prober = start_prober($port, $pfile);
+  $s->{restart}->();
+  wait_until(5, sub { $new = $s->{pid}->(); $new && $new != $front });
+  my $hold = time - $up_since;
+  ok(wait_until(5, sub { serves($port) }), "$name: serves after a restart just after up");
+  sleep 0.3;
+  stop_prober($prober);
+  my ($young) = refused_window($pfile);
+  ok($young <= $hold + 0.3, sprintf('%s: refused for %.2f s at most, within the hold (%.2f s)', $name, $young, $hold));
+  push @figures, sprintf('%-11s restart just after up: next pid after %.2f s, refused %.2f s',
+                         $name, $hold, $young);
+  wait_until(3, sub { !alive(server_of($front) // 0) });
 }
 
 # ---- the supervisors
