@@ -9,7 +9,7 @@
 
 # Why each group is needed, and its packages.
 why_build="tinycdb's cdb.h and libcdb.a, to compile and link the rules code"
-why_tests="the reference (Debian's ucspi-tcp 0.88) and the tools the tests run"
+why_tests="the reference (Debian's ucspi-tcp 0.88), ucspi-tcp-ipv6 unpacked beside it (src/oracle-ipv6.sh) and the tools the tests run"
 why_sanitizers="the ASan and UBSan runtimes of the compiler, for the sanitizer suite"
 why_services="the supervisors the service examples are tested with"
 why_package="the tools that build and check the Debian package"
@@ -22,7 +22,7 @@ pkgs_build="libcdb-dev"
 pkgs_tests="ucspi-tcp tinycdb perl valgrind strace groff-base iproute2 haproxy systemd cppcheck clang-tidy"
 pkgs_sanitizers="libasan8 libubsan1 libclang-rt-14-dev"
 pkgs_services="daemontools runit s6"
-pkgs_package="build-essential debhelper devscripts lintian libcdb-dev"
+pkgs_package="build-essential debhelper devscripts lintian libcdb-dev po-debconf"
 
 say() { echo "deps: $*"; }
 
@@ -94,6 +94,7 @@ for group in "$@"; do
     *) say "unknown group $group (build tests sanitizers services package)"; exit 100 ;;
   esac
   eval "why=\$why_$group"
+  [ "$group" = tests ] && sh "$(dirname "$0")/oracle-ipv6.sh"
   need=$(missing "$group")
   if [ -z "$need" ]; then
     say "$group: present ($why)"

@@ -22,15 +22,19 @@
 #include "resolve.h"
 #include "server.h"
 
-/* Without -4/-6 an IPv4 address is preferred, as 0.88 served IPv4 only. */
+/* The any address, or the host looked up (without -4/-6 an IPv4
+   address is preferred, as 0.88 served IPv4 only): tcpenv_bind_plan. */
 static void host_to_ip(const struct options *opt, const char *host, struct ip_addr *ip)
 {
-  if (!*host || !strcmp(host, "0")) {
-    if (opt->family == AF_INET6) ip_parse("::", ip);
-    else ip_set_v4(ip, 0, 0, 0, 0);
+  if (opt->bind.any == AF_INET6) {
+    ip_parse("::", ip);
     return;
   }
-  int r = resolve_host_one(host, opt->family ? opt->family : AF_UNSPEC, ip);
+  if (opt->bind.any == AF_INET) {
+    ip_set_v4(ip, 0, 0, 0, 0);
+    return;
+  }
+  int r = resolve_host_one(host, opt->bind.family, ip);
   if (r < 0)
     msg_fatal_sys("temporarily unable to figure out IP address for ", host);
   if (r == 0) msg_fatal(111, "no IP address for ", host);
@@ -67,7 +71,7 @@ static int listen_on(const struct options *opt, struct ip_addr *ip, unsigned *po
       setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
     msg_fatal_sys("unable to set SO_REUSEPORT");
   if (ip->family == AF_INET6) {
-    int v6only = opt->family == AF_INET6;
+    int v6only = opt->bind.v6only;
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
   }
   len = ip_to_sockaddr(ip, *port, &ss);
@@ -184,6 +188,7 @@ static const char *notify_socket;
    the environment before the programs' is made. */
 void listen_setup(struct server *srv, const char *host, const char *port)
 {
+  tcpenv_bind_plan(host, srv->opt.family, getenv(TCPENV_IPV6_VAR), &srv->opt.bind);
   host_to_ip(&srv->opt, host, &srv->bound_ip);
   srv->bound_port = resolve_port(port);
   apply_interface(&srv->opt, &srv->bound_ip);

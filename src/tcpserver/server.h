@@ -15,8 +15,9 @@
      child.c     the child: what it closes, vfork or fork, exec
      kids.c      the children ledger, reaping
      log.c       the only writer to descriptor 2 once serving
-   Dependencies run one way: loop → waiting → child → verdict → kids →
-   log, and everything reads this header. */
+   Dependencies run one way: main → setup → loop → child → verdict →
+   {kids, signals} → {log, listen, waiting, options}, and everything
+   reads this header. */
 #ifndef SERVER_H
 #define SERVER_H
 #include <signal.h>
@@ -39,6 +40,7 @@
 #include "reaper.h"
 #include "rules.h"
 #include "rulevars.h"
+#include "tcpenv.h"
 
 /* The options, as parsed; read-only from then on. */
 struct options {
@@ -53,6 +55,7 @@ struct options {
   int killopts, nodelay, printport;
   unsigned long uid, gid;        /* 0: keep */
   int family;                    /* -4 AF_INET, -6 AF_INET6, else 0 */
+  struct tcpenv_bind bind;       /* what host, -4/-6 and UCSPI_TCP_IPV6 mean */
   const char *ifname;            /* -I */
   int reuseport;                 /* -S */
   unsigned long client_limit;    /* -C n; 0: none */
