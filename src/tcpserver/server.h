@@ -5,6 +5,8 @@
      options.c   the options, read once (struct options)
      listen.c    the listening socket: bound here, passed by systemd or
                  on descriptor 0; readiness; privileges
+     front.c     -G: the process started stays a front, the server is
+                 its child (restarts that refuse no connection)
      signals.c   SIGCHLD, SIGTERM (the drain), SIGHUP (a reload)
      loop.c      the event loop: accept, the one admission gate, the drain
      waiting.c   connections not yet admitted: PROXY headers still
@@ -25,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include "addr.h"
+#include "front.h"
 #include "children.h"
 #include "clientcount.h"
 #include "clientkey.h"
@@ -94,6 +97,7 @@ struct server_program {
 #define PENDING_TAG (1ull << 62)  /* | the PROXY slot */
 #define CHILDREN_TAG (1ull << 61) /* the reaper's socket */
 #define TERM_TAG (1ull << 60)     /* the self-pipe of the signals */
+#define FRONT_TAG (1ull << 59)    /* -G: the line to the front */
 
 /* Connections waiting for their PROXY header at most; a new one beyond
    drops the oldest, so that silent connections can only hasten each
@@ -206,6 +210,7 @@ struct server {
   int draining;                  /* -G: SIGTERM came, no more accepting */
   int drain_stage;               /* 0 waiting, 1 TERM sent, 2 KILL sent */
   long long drain_next;          /* when the next stage starts (ms) */
+  struct front front;            /* -G: the line to the front; fd -1: none */
 };
 
 /* An impossible state: the server says where and ends (111), rather
@@ -222,6 +227,8 @@ void options_parse(struct server *srv, const struct server_program *p,
 
 /* listen.c */
 void listen_setup(struct server *srv, const char *host, const char *port);
+/* -G: fork the server; returns in the server, the front never returns. */
+void listen_front(struct server *srv);
 void listen_ready(struct server *srv);
 
 /* signals.c */
