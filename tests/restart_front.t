@@ -176,7 +176,8 @@ SKIP: {
 {
   my $l = IO::Socket::IP->new(Listen => 5, LocalHost => '127.0.0.1', LocalPort => 0) or die "listen: $!";
   my ($front) = start_process([$tcpserver, '-0', '-G', '1', '-R', '-H', '-l', 'x', '0', '0', 'echo', 'zero'],
-                              timeout => 0.1, code => sub { POSIX::dup2(fileno($l), 0) or die "dup2: $!" });
+                              timeout => 0.1, stderr => tmpdir() . '/fd0-log',
+                              code => sub { POSIX::dup2(fileno($l), 0) or die "dup2: $!" });
   my $server = only_child($front);
   ok($server && holds_listener($server, $l->sockport) && !holds_listener($front, $l->sockport),
      '-0: the server holds the socket, the front does not');
