@@ -165,6 +165,12 @@ ok(wait_until(5, sub { slurp($req->{log}) =~ /^tlsserver: tls \d+ failed 127\.0\
    'the failure is logged with the client and the reason');
 stop_server($req);
 
+# sslserver's -i: the same as -y; its -a is taken and changes nothing.
+my $ssl = tls_server(['-a', '-i', '-RH', '-l', 'x', '127.0.0.1', '0', $envprog], env => \%ca);
+is(vars(with_cert($ssl->{port}, 'client')->{out})->{SSL_CLIENT_VERIFY}, 'SUCCESS', 'sslserver\'s -a -i with a good certificate: SUCCESS');
+is(with_cert($ssl->{port}, '')->{out}, '', 'sslserver\'s -i: without a certificate no program');
+stop_server($ssl);
+
 my $ask = tls_server(['-Y', '-RH', '-l', 'x', '127.0.0.1', '0', $envprog], env => \%ca);
 is(vars(with_cert($ask->{port}, '')->{out})->{SSL_CLIENT_VERIFY}, 'NONE', '-Y without a certificate: served, NONE');
 $v = vars(with_cert($ask->{port}, 'client')->{out});

@@ -30,7 +30,7 @@
 #define USAGE "tlsserver [ -1UXpPhHrRoOdDqQvnyYs ] [ -c limit ] [ -x rules.cdb ] " \
   "[ -B banner ] [ -g gid ] [ -u uid ] [ -b backlog ] [ -l localname ] " \
   "[ -t timeout ] [ -w handshake ] host port program"
-#define HELP "tlsserver [ -1UXpPhHrRoOdDqQv46S0nyYs ] [ -c limit ] [ -x rules.cdb ] " \
+#define HELP "tlsserver [ -1UXpPhHrRoOdDqQv46S0nyYsia ] [ -c limit ] [ -x rules.cdb ] " \
   "[ -B banner ] [ -g gid ] [ -u uid ] [ -b backlog ] [ -l localname ] " \
   "[ -t timeout ] [ -I interface ] [ -C n[:message] ] [ -L v4[/v6] ] " \
   "[ -F rate[/burst][:message] ] [ -W seconds ] [ -G drain[+kill] ] " \
@@ -61,7 +61,9 @@ static int tls_option(struct server *srv, int letter, const char *arg)
   (void) srv;
   switch (letter) {
   case 'n': state.ucspitls = 1; return 0;
-  case 'y': state.mode = TLS_CLIENTCERT_REQUIRE; return 0;
+  case 'y': case 'i':   /* -i: sslserver's letter for the same */
+    state.mode = TLS_CLIENTCERT_REQUIRE; return 0;
+  case 'a': return 0;   /* sslserver's: ids switched after the certificates, as always here */
   case 'Y': state.mode = TLS_CLIENTCERT_ASK; return 0;
   case 's': state.full = 1; return 0;
   case 'w': state.handshake = scan_leading_sat(arg); return 0;
@@ -219,7 +221,7 @@ static void tls_run(struct server *srv, struct conn *c)
 }
 
 static struct server_program tlsserver = {
-  .name = "tlsserver", .usage = USAGE, .help = HELP, .options = "nyYsw:",
+  .name = "tlsserver", .usage = USAGE, .help = HELP, .options = "nyYsw:ia",
   .option = tls_option, .run = tls_run, .reload = tls_reload, .state = &state,
 };
 
