@@ -61,6 +61,11 @@ PRESTART_PROGS := rblsmtpd
 LIBS := $(B)/libucspi.a -l:libcdb.a
 # Extra libraries of one program: LDLIBS_prog = ...
 LDLIBS_rblsmtpd = -lresolv
+# OpenSSL, for the TLS programs only (src/lib/tls*.c include its headers).
+TLS_LIBS = -lssl -lcrypto
+LDLIBS_tlsclient = $(TLS_LIBS)
+LDLIBS_tlsserver = $(TLS_LIBS)
+LDLIBS_unit_tls = $(TLS_LIBS)
 
 all: $(addprefix $(B)/,$(PROGS)) $(addprefix $(B)/,$(SCRIPTS)) $(MANPAGES)
 
@@ -73,8 +78,11 @@ $(B)/.flags: FORCE | $(B)/.cdb-ok
 
 # tinycdb's header, or one line saying how to get it.
 CDB_MISSING = tinycdb's cdb.h is missing: install the package libcdb-dev (apt-get install libcdb-dev, or make deps as root)
+# OpenSSL's likewise: the tls module of the library includes it.
+SSL_MISSING = OpenSSL's openssl/ssl.h is missing: install the package libssl-dev (apt-get install libssl-dev, or make deps as root)
 $(B)/.cdb-ok:
 	$(if $(shell printf '\043include <cdb.h>\n' | $(COMPILE) -E -x c - >/dev/null 2>&1 && echo y),,$(error $(CDB_MISSING)))
+	$(if $(shell printf '\043include <openssl/ssl.h>\n' | $(COMPILE) -E -x c - >/dev/null 2>&1 && echo y),,$(error $(SSL_MISSING)))
 	@mkdir -p $(B) && touch $@
 
 $(B)/obj/lib/%.o: src/lib/%.c src/lib/*.h $(B)/.flags
@@ -90,6 +98,7 @@ $(B)/obj/%.o: src/%.c src/lib/*.h $(wildcard src/*/*.h) $(B)/.flags
 dirobjs = $(patsubst src/%.c,$(B)/obj/%.o,$(wildcard src/$(1)/*.c))
 CORE_OBJ = $(filter-out %/main.o,$(call dirobjs,tcpserver))
 OBJS_tcpserver = $(call dirobjs,tcpserver)
+OBJS_tlsserver = $(call dirobjs,tlsserver) $(CORE_OBJ)
 
 $(B)/libucspi.a: $(LIBOBJ)
 	rm -f $@
@@ -118,7 +127,7 @@ $(addprefix $(B)/,$(SCRIPTS)): $(B)/%: src/scripts/% VERSION $(B)/.flags
 
 $(B)/t/%: tests/unit/%.c $(B)/libucspi.a tests/unit/tap.h $(B)/.flags
 	@mkdir -p $(dir $@)
-	$(COMPILE) -Itests/unit -o $@ $< $(LIBS)
+	$(COMPILE) -Itests/unit -o $@ $< $(LIBS) $(LDLIBS_$*)
 
 units: $(UNITS)
 
@@ -195,6 +204,10 @@ BENCH_TOOLS := loadgen bareloop genrules spawnloop
 $(addprefix $(B)/bench/,$(BENCH_TOOLS)): $(B)/bench/%: bench/%.c $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(COMPILE) -o $@ $<
+# tlsload: loadgen for TLS, through the library's tls module.
+$(B)/bench/tlsload: bench/tlsload.c $(B)/libucspi.a $(B)/.flags
+	@mkdir -p $(dir $@)
+	$(COMPILE) -o $@ $< $(LIBS) $(TLS_LIBS)
 # The services of the benchmarks and load tests: static (on musl when
 # there is musl-gcc) and never sanitized (not under test themselves), so
 # that they start fast and the figures are the servers'.
@@ -206,7 +219,7 @@ $(B)/bench/okchild $(B)/bench/holdchild: $(B)/bench/%: bench/%.c $(B)/.flags
 $(B)/bench/noop: bench/noop.c $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(or $(MUSL_CC),$(firstword $(COMPILE))) -O2 -static -s -o $@ $<
-bench: all $(addprefix $(B)/bench/,$(BENCH_TOOLS) okchild holdchild noop)
+bench: all $(addprefix $(B)/bench/,$(BENCH_TOOLS) okchild holdchild noop tlsload)
 	@$(MAKE) --no-print-directory deps DEPS=bench
 	UCSPI_BIN=$(abspath $(B)) perl bench/run.pl
 

@@ -7,7 +7,8 @@
 # bench/, default $UCSPI_BIN/bench), BENCH_ROUNDS (5), BENCH_CONNS (5000
 # connections a run), BENCH_RSS_CONNS (10000), BENCH_OUT (report file,
 # default bench/RESULTS.md), BENCH_ONLY (comma list of parts: startup,
-# conn, rules, rss, limits, proxy, ruleenv; default all),
+# conn, rules, rss, limits, proxy, ruleenv, tls; default all; tls:
+# bench/tls.pl),
 # BENCH_STARTUP_RUNS (1000 starts a round of each start-up chain),
 # BENCH_LIMIT_CONNS (20000: short connections a run of the limits part),
 # BENCH_HELD (2000,10000: connections held open, besides 10),
@@ -33,7 +34,7 @@ use Bench::RuleEnv;
 my $conns = $ENV{BENCH_CONNS} || 5000;
 my $rss_conns = $ENV{BENCH_RSS_CONNS} || 10000;
 my $out = $ENV{BENCH_OUT} || 'bench/RESULTS.md';
-my @parts = qw(startup rules conn rss limits proxy ruleenv);
+my @parts = qw(startup rules conn rss limits proxy ruleenv tls);
 my %only = map { $_ => 1 } split /,/, ($ENV{BENCH_ONLY} || join ',', @parts);
 
 -x "$tools/loadgen" or die "bench: tools missing in $tools: run make bench\n";
@@ -378,6 +379,7 @@ my %part_heading = (
   limits => qr/^### (?:tcpserver parent CPU|tcpserver -C 1:|A served client)/,
   proxy => qr/^### Behind a balancer/,
   ruleenv => qr/^### tcpserver rule variables/,
+  tls => qr/^### TLS/,
 );
 # A hand-written reading of the figures, from a line "## Reading" on, is
 # kept across runs (to be checked against the new figures).
@@ -435,6 +437,12 @@ bench_rss() if $only{rss};
 bench_limits() if $only{limits};
 bench_proxy() if $only{proxy};
 bench_ruleenv() if $only{ruleenv};
+if ($only{tls}) {
+  require Cwd;
+  my $here = Cwd::abs_path(__FILE__) =~ s{/[^/]*$}{}r;
+  do "$here/tls.pl" or die "bench: bench/tls.pl: " . ($@ || $!) . "\n";
+  bench_tls();
+}
 open my $fh, '>', $out or die "bench: unable to write $out: $!\n";
 print $fh "$_\n" for @report;
 if (@kept) {

@@ -4,7 +4,7 @@
    results are bounded, the kept values fit, "need more" never asks for a
    byte past the header, and a reader taking exactly what it is told
    reaches the same verdict and header as one parse of all the bytes. */
-// needs: src/lib/proxy.c src/lib/proxy_v1.c src/lib/proxy_v2.c src/lib/crc32c.c
+// needs: src/lib/proxy.c src/lib/proxy_parts.c src/lib/proxy_v1.c src/lib/proxy_v2.c src/lib/crc32c.c
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

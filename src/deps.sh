@@ -8,25 +8,28 @@
 # the script prints the command to run.
 
 # Why each group is needed, and its packages.
-why_build="tinycdb's cdb.h and libcdb.a, to compile and link the rules code; musl-gcc, for the per-connection programs' fast start-up"
-why_tests="the reference (Debian's ucspi-tcp 0.88) and the tools the tests run"
+why_build="tinycdb's cdb.h and libcdb.a, to compile and link the rules code; OpenSSL 3's headers and libraries, for tlsserver and tlsclient; musl-gcc, for the per-connection programs' fast start-up"
+why_tests="the reference (Debian's ucspi-tcp 0.88), ucspi-tcp-ipv6 unpacked beside it (src/oracle-ipv6.sh) and the tools the tests run"
 why_sanitizers="the ASan and UBSan runtimes of the compiler, for the sanitizer suite"
 why_services="the supervisors the service examples are tested with"
 why_package="the tools that build and check the Debian package"
-why_bench="perf, to count the servers' system calls, and ipsvd's tcpsvd, an anchor of make bench"
 # musl-tools is optional: without it argv0 and tcprulescheck are linked
-# with glibc (src/musl.mk), and start about 3 times slower.
-pkgs_build="libcdb-dev musl-tools"
+# with glibc (src/startup.mk), and start about 3 times slower.
+pkgs_build="libcdb-dev libssl-dev musl-tools"
+why_bench="perf, to count the servers' system calls, and ipsvd's tcpsvd, an anchor of make bench"
 # haproxy: a real balancer sending PROXY v1/v2 headers and health checks
 # (tests/proxy_haproxy.t); systemd: systemd-socket-activate, to hand
 # tcpserver its listening sockets without a running systemd
 # (tests/supervisor_activation.t); cppcheck and clang-tidy: the static
 # checks of the sources (tests/static_checks.t, with gcc -fanalyzer).
-pkgs_tests="ucspi-tcp tinycdb perl valgrind strace groff-base iproute2 haproxy systemd cppcheck clang-tidy"
+# openssl, gnutls-bin, curl, swaks, python3: real TLS clients (and
+# openssl s_server a real server) for tests/tls_*.t; stunnel4, hitch:
+# the TLS peers tlsserver is compared with (make bench, bench/tls.pl).
+pkgs_tests="ucspi-tcp tinycdb perl valgrind strace groff-base iproute2 haproxy systemd cppcheck clang-tidy openssl gnutls-bin curl swaks stunnel4 hitch python3"
 pkgs_sanitizers="libasan8 libubsan1 libclang-rt-14-dev"
 pkgs_services="daemontools runit s6"
-pkgs_package="build-essential debhelper devscripts lintian libcdb-dev"
-# make bench only (not make deps' default): linux-perf for perf trace;
+pkgs_package="build-essential debhelper devscripts lintian libcdb-dev po-debconf libssl-dev"
+# make bench only (not make deps' default): linux-perf for perf stat;
 # ipsvd for tcpsvd, the peer server measured beside ours (Debian's
 # busybox has no tcpsvd applet).
 pkgs_bench="linux-perf ipsvd"
@@ -40,6 +43,11 @@ installed() {
 # 0 if the compiler (DEPS_CC, from the Makefile) preprocesses cdb.h.
 cdb_works() {
   printf '#include <cdb.h>\n' | ${DEPS_CC:-cc} -E -x c - >/dev/null 2>&1
+}
+
+# 0 if the compiler preprocesses OpenSSL's ssl.h.
+ssl_works() {
+  printf '#include <openssl/ssl.h>\n' | ${DEPS_CC:-cc} -E -x c - >/dev/null 2>&1
 }
 
 # 0 if the compiler links a program with ASan and UBSan.
@@ -61,6 +69,7 @@ missing() {
     build)
       out=""
       cdb_works || out=libcdb-dev
+      ssl_works || out="$out libssl-dev"
       command -v musl-gcc >/dev/null 2>&1 || out="$out musl-tools"
       echo $out
       return 0 ;;
@@ -106,6 +115,7 @@ for group in "$@"; do
     *) say "unknown group $group (build tests sanitizers services package bench)"; exit 100 ;;
   esac
   eval "why=\$why_$group"
+  [ "$group" = tests ] && sh "$(dirname "$0")/oracle-ipv6.sh"
   need=$(missing "$group")
   if [ -z "$need" ]; then
     say "$group: present ($why)"
@@ -121,7 +131,7 @@ for group in "$@"; do
     for p in $need; do
       apt_install "$p" || say "build: unable to install $p"
     done
-    cdb_works || { say "build: tinycdb is still missing"; status=111; }
+    cdb_works && ssl_works || { say "build: tinycdb or OpenSSL is still missing"; status=111; }
     continue
   fi
   if [ "$group" = sanitizers ]; then

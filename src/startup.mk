@@ -30,7 +30,7 @@ MUSL_COMPILE = $(MUSL_CC) $(wordlist 2,999,$(CONF_CC)) -I$(MB)/include $(EXTRA_C
 MUSL_LINK = $(MUSL_CC) $(filter-out $(if $(filter 1,$(NOSTRIP)),-s),$(wordlist 2,999,$(CONF_LD))) -static $(EXTRA_LDFLAGS)
 # The library modules they use (a module missing here is an undefined
 # reference at link time).
-MUSL_LIB := addr errtext fd msg num opts pathexec ruleparse rules
+MUSL_LIB := addr errtext fd msg num opts pathexec ruleparse rules rulesdb
 MUSL_LIBOBJ := $(patsubst %,$(MB)/obj/lib/%.o,$(MUSL_LIB))
 
 # musl-gcc sees musl's headers only; cdb.h is linked in from where the

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cdb.h>
+#include "addr.h"
 #include "fd.h"
 #include "msg.h"
 #include "opts.h"
@@ -114,15 +115,63 @@ static int next_line(struct reader *r, const char **line, size_t *len)
 }
 
 struct compiler {
+  unsigned long lineno;
   struct cdb_make cm;
   struct rules_index ix;
   char *data, *key;
   size_t datacap, keycap;
 };
 
+/* "ADDRESS/BITS" of the network, in buf[IP_FMT_SIZE + 8]. */
+static const char *cidr_text(const struct ip_addr *ip, unsigned bits, char *buf)
+{
+  size_t n = ip_format(ip, buf);
+  if (ip->family == AF_INET && bits == 32) return buf;
+  buf[n++] = '/';
+  buf[n + fmt_ulong(buf + n, bits)] = 0;
+  return buf;
+}
+
+/* A key that ucspi-tcp-ipv6 reads differently from what it would seem
+   to say here: the rule is kept with ucspi-tcp-ipv6's meaning, and the
+   line and the CIDR form that says what was probably meant are shown. */
+static void warn_ambiguous(unsigned long lineno, const char *key, size_t len)
+{
+  int kind = rulekey_v6_kind(key, len);
+  if (kind != RULEKEY_PREFIX_OR_ADDRESS && kind != RULEKEY_V4MAPPED) return;
+  char k[IP_FMT_SIZE + 8], num[24], net[IP_FMT_SIZE + 8], one[IP_FMT_SIZE + 8];
+  struct ip_addr ip;
+  unsigned bits;
+  if (len >= sizeof k) return;
+  memcpy(k, key, len);
+  k[len] = 0;
+  num[fmt_ulong(num, lineno)] = 0;
+  int has_net = rulekey_cidr_equivalent(key, len, &ip, &bits) == 0;
+  if (kind == RULEKEY_V4MAPPED) {
+    if (has_net)
+      msg_warn("line ", num, ": ", k, " matches only clients presented in "
+               "IPv6 form (tcpserver -6), as in ucspi-tcp-ipv6; for IPv4 "
+               "clients write ", cidr_text(&ip, bits, net));
+    return;
+  }
+  struct ip_addr addr;
+  if (rulekey_parse_ip(key, len, &addr) < 0) return;
+  cidr_text(&addr, 128, one);
+  if (has_net)
+    msg_warn("line ", num, ": ", k, " is a textual prefix, as in "
+             "ucspi-tcp-ipv6: it matches the addresses written ", k,
+             "..., such as ", k, "7; for the network write ",
+             cidr_text(&ip, bits, net), ", for the address alone ", one);
+  else
+    msg_warn("line ", num, ": ", k, " is a textual prefix, as in "
+             "ucspi-tcp-ipv6: it matches the addresses written ", k,
+             "..., such as ", k, "7; for the address alone write ", one);
+}
+
 static void add_rule(struct compiler *cc, const char *line, size_t len)
 {
   struct ruleline rl;
+  cc->lineno++;
   reserve(&cc->data, &cc->datacap, RULEPARSE_DATA_CAP(len));
   int r = ruleparse_line(line, len, cc->data, cc->datacap, &rl);
   if (r == RULEPARSE_SKIP) return;
@@ -137,6 +186,7 @@ static void add_rule(struct compiler *cc, const char *line, size_t len)
     if (cdb_make_add(&cc->cm, cc->key, (unsigned) keylen, cc->data,
                      (unsigned) rl.datalen) < 0) die_write();
     rules_index_add(&cc->ix, cc->key, keylen, family, plen);
+    warn_ambiguous(cc->lineno, cc->key, keylen);
   }
   if (r < 0) die_parse(line, rl.linelen);
 }

@@ -28,6 +28,26 @@ static void explain(const struct rules_found *f)
                                                : "allow connection\n", stdout);
 }
 
+/* On stderr, so that the answer stays ucspi-tcp-ipv6's byte for byte:
+   how an IPv6 key matched when it could be read two ways. */
+static void note_how(const struct rules_found *f, const char *ipstr,
+                     const struct ip_addr *ip)
+{
+  char legacy[IP_FMT_SIZE];
+  size_t n = f->keylen;
+  if (!ip || ip->family != AF_INET6 || !memchr(f->key, ':', n) ||
+      memchr(f->key, '/', n) || memchr(f->key, '@', n)) return;
+  ip_format_legacy6(ip, legacy);
+  int in_text = strncmp(ipstr, f->key, n) == 0;
+  if (!in_text && strncmp(legacy, f->key, n) == 0)
+    msg_line("note: ", f->key, " matched ", legacy,
+             ", the text ucspi-tcp-ipv6 gave ", ipstr);
+  else if (in_text && ipstr[n] &&
+           rulekey_v6_kind(f->key, n) == RULEKEY_PREFIX_OR_ADDRESS)
+    msg_line("note: ", f->key, " matched as a textual prefix of ", ipstr,
+             " (ucspi-tcp-ipv6's meaning), not as an address");
+}
+
 int main(int argc, char **argv)
 {
   msg_setprog("tcprulescheck");
@@ -59,7 +79,10 @@ int main(int argc, char **argv)
   int r = rules_db_lookup(&db, &q, &f);
   if (r < 0) msg_fatal_sys("unable to read ", file);
   if (r == 0) fputs("default:\nallow connection\n", stdout);
-  else explain(&f);
+  else {
+    explain(&f);
+    note_how(&f, q.ipstr, q.ip);
+  }
   fflush(stdout);
   rules_db_free(&db);
   return 0;

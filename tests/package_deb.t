@@ -40,8 +40,9 @@ ok(defined $deb && -f $deb, "make deb leaves ${pkg}_${version}_ARCH.deb in the t
 my %f = map { $_ => scalar `dpkg-deb -f '$deb' $_` } qw(Package Version Provides Conflicts Replaces);
 chomp %f;
 is($f{Version}, $version, 'the package version is VERSION');
-like($f{Provides}, qr/\bucspi-tcp \(= \Q$version\E\)/, 'provides ucspi-tcp, so that its dependents stay satisfied');
-like($f{Provides}, qr/\bucspi-tcp-ipv6\b/, 'provides ucspi-tcp-ipv6');
+like($f{Provides}, qr/\bucspi-tcp \(= 1:\Q$version\E\)/,
+  'provides ucspi-tcp with Debian\'s epoch, so that its dependents (>= 1:0.88 too) stay satisfied');
+like($f{Provides}, qr/\bucspi-tcp-ipv6 \(= 1:\Q$version\E\)/, 'provides ucspi-tcp-ipv6 likewise');
 for my $rel (qw(Conflicts Replaces)) {
   like($f{$rel}, qr/\bucspi-tcp\b(?!-)/, "$rel: ucspi-tcp");
   like($f{$rel}, qr/\bucspi-tcp-ipv6\b/, "$rel: ucspi-tcp-ipv6");
@@ -118,9 +119,119 @@ SKIP: {
   is("@removed", '', 'and remove nothing but ucspi-tcp/ucspi-tcp-ipv6');
 }
 
+swap_tests();
+
 ok(run_log("dpkg --root=$root --force-not-root --purge $pkg", "$tmp/purge.log"), 'the package purges');
 my @left = grep { !m{/(doc|man|man1|man5|bin|share|usr)$} } split /\n/, `find $u -mindepth 1 2>/dev/null`;
 is("@left", '', 'nothing of it is left in /usr');
 my @info = glob("$root/var/lib/dpkg/info/$pkg.*");
 is("@info", '', 'nor in the dpkg database');
 done_testing();
+
+# The swap with ucspi-tcp-ipv6 as apt resolves it, djbdns-utils and
+# axfrdns installed: dpkg status files made from this machine's, with
+# ucspi-tcp-ipv6, djbdns-utils, axfrdns and what they need declared
+# installed (apt-cache's records; nothing is unpacked or run), and a
+# package that needs ucspi-tcp (>= 1:0.88) and ucspi-tcp-ipv6
+# (>= 1:0.88).  apt-get -s changes nothing.  Then the same swap done by
+# dpkg in a scratch root, with ucspi-tcp-ipv6's files really installed.
+sub swap_tests {
+  SKIP: {
+    skip 'no apt-get', 10 if system('command -v apt-get >/dev/null 2>&1') != 0;
+    my %st;
+    {
+      local $/ = '';
+      open my $f, '<', '/var/lib/dpkg/status' or skip 'no dpkg status', 10;
+      while (my $s = <$f>) {
+        my ($p) = $s =~ /^Package: (\S+)/m;
+        $st{$p} = $s if $p && $s =~ /^Status: install ok installed$/m;
+      }
+    }
+    delete $st{'ucspi-tcp'};
+    my $provided = sub {
+      my ($n) = @_;
+      return $st{$n} || grep { /^Provides:.*(?:^|[ ,])\Q$n\E(?:[ ,(]|$)/m } values %st;
+    };
+    my $declare;
+    $declare = sub {
+      my ($p) = @_;
+      return 1 if $st{$p};
+      my $s = `apt-cache show --no-all-versions '$p' 2>/dev/null`;
+      $s =~ s/\n\n.*//s;
+      return 0 unless $s =~ /^Package:/;
+      $s =~ s/^(Package: .*\n)/$1Status: install ok installed\n/;
+      # What only an archive's record holds, dpkg refuses in a status file.
+      $s =~ s/^(?:Filename|Size|MD5sum|SHA\d+|Description-md5): .*\n//mg;
+      $st{$p} = "$s\n\n";
+      my ($deps) = $s =~ /^Depends: (.*)$/m;
+      for (split /,\s*/, $deps // '') {
+        my ($n) = /^\s*([^\s(|]+)/;
+        $declare->($n) unless $provided->($n);
+      }
+      return 1;
+    };
+    for (qw(ucspi-tcp-ipv6 djbdns-utils axfrdns)) {
+      $declare->($_) or skip "apt knows no $_", 10;
+    }
+    # A dependent that needs a version: Debian's ucspi-tcp-ipv6 provides
+    # ucspi-tcp without one, so it can only be there beside this package
+    # or Debian's ucspi-tcp.
+    my $versioned = "Package: needs-ucspi-tcp\nStatus: install ok installed\n"
+      . "Version: 1\nArchitecture: all\nMaintainer: test <t\@example.org>\n"
+      . "Depends: ucspi-tcp (>= 1:0.88)\nDescription: test\n\n";
+    my $write = sub {
+      my ($file) = @_;
+      open my $o, '>', $file or die;
+      print $o $st{$_} for sort keys %st;
+      close $o;
+      return $file;
+    };
+    my $apt = sub {
+      my ($status, @args) = @_;
+      my $out = `apt-get -s -o Dir::State::status=$status @args 2>&1`;
+      return ($?, $out) if $args[0] eq 'check';
+      my @remv = map { /^Remv (\S+)/ ? $1 : () } split /\n/, $out;
+      my @inst = map { /^Inst (\S+)/ ? $1 : () } split /\n/, $out;
+      diag($out) if $out =~ /^E:/m;
+      return ("@inst", join(' ', sort @remv));
+    };
+    my $with_ipv6 = $write->("$tmp/status-ipv6");
+    is_deeply([$apt->($with_ipv6, 'install', $deb)], [$pkg, 'ucspi-tcp-ipv6'],
+      'apt install ./the.deb over ucspi-tcp-ipv6: removes it alone; djbdns-utils and axfrdns stay');
+    delete $st{'ucspi-tcp-ipv6'};
+    my $ours = `dpkg-deb -f '$deb'`;
+    $ours =~ s/^(Package: .*\n)/$1Status: install ok installed\n/;
+    $st{$pkg} = "$ours\n";
+    $st{'needs-ucspi-tcp'} = $versioned;
+    my $with_ours = $write->("$tmp/status-ours");
+    my ($rc, $out) = $apt->($with_ours, 'check');
+    is($rc, 0, 'with it, every dependency holds, ucspi-tcp (>= 1:0.88) too') or diag($out);
+    is_deeply([$apt->($with_ours, 'install', 'ucspi-tcp')], ['ucspi-tcp', $pkg],
+      'apt install ucspi-tcp goes back: removes this package alone');
+    is_deeply([$apt->($with_ours, 'install', 'ucspi-tcp-ipv6')], ['ucspi-tcp-ipv6', "needs-ucspi-tcp $pkg"],
+      'apt install ucspi-tcp-ipv6 goes back: djbdns-utils and axfrdns stay (not the versioned dependent)');
+    is_deeply([$apt->($with_ours, 'remove', $pkg)], ['', "axfrdns djbdns-utils needs-ucspi-tcp $pkg"],
+      'apt remove takes the dependents with it, as README.Debian says');
+
+    # dpkg itself, in a scratch root: ucspi-tcp-ipv6 installed for real,
+    # djbdns-utils and axfrdns declared, then this package, then back.
+    my $r2 = "$tmp/root2";
+    system('mkdir', '-p', "$r2/var/lib/dpkg/info", "$r2/var/lib/dpkg/updates") == 0 or die;
+    my $dl = system("cd $tmp && apt-get download ucspi-tcp-ipv6 >$tmp/dl6.log 2>&1") == 0;
+    my ($ipv6deb) = glob("$tmp/ucspi-tcp-ipv6_*.deb");
+    skip "ucspi-tcp-ipv6 cannot be downloaded: " . slurp("$tmp/dl6.log"), 5 unless $dl && $ipv6deb;
+    %st = map { $_ => $st{$_} } grep { /^(libc6|debconf|djbdns-utils|axfrdns|needs-ucspi-tcp)$/ } keys %st;
+    $write->("$r2/var/lib/dpkg/status");
+    my $d2 = "dpkg --root=$r2 --force-not-root";
+    my $status2 = sub { scalar `dpkg-query --root=$r2 -W -f='\${Status}' $_[0] 2>/dev/null` };
+    ok(run_log("$d2 -i $ipv6deb", "$tmp/ipv6.log"), 'scratch root: ucspi-tcp-ipv6 installed');
+    ok(run_log("$d2 -i '$deb'", "$tmp/swap.log"), 'dpkg -i the package: no dependency problem, no --force-depends');
+    is(join(' ', map { $status2->($_) =~ / installed$/ ? 'installed' : 'gone' }
+      qw(ucspi-tcp-ipv6 djbdns-utils axfrdns needs-ucspi-tcp)), 'gone installed installed installed',
+      'ucspi-tcp-ipv6 replaced; djbdns-utils, axfrdns and the (>= 1:0.88) dependent stay');
+    my $no = `$d2 --no-act -r $pkg 2>&1`;
+    like($no, qr/dependency problems prevent removal/, 'dpkg refuses to remove it alone: it satisfies their ucspi-tcp dependency');
+    ok(-x "$r2/usr/bin/tcpserver" && slurp("$r2/usr/bin/tcpserver") eq slurp("$u/bin/tcpserver"),
+      'its tcpserver is in place of ucspi-tcp-ipv6\'s');
+  }
+}

@@ -45,12 +45,13 @@ chmod 0755, $prog;
 my @common = ('-v', '-H', '-R', '-l', 'x', '-x', "$dir/rules.cdb");
 my $srv = start_server(ours('tcpserver'), [@common, '127.0.0.1', '0', $prog]);
 my $lim = start_server(ours('tcpserver'), [@common, '-C', '1:busy', '127.0.0.1', '0', $prog]);
+my $c2 = start_server(ours('tcpserver'), [@common, '-c', '2', '127.0.0.1', '0', $prog]);
 
 
 # The example configuration with the test's ports and stats socket, and
 # a third frontend to the -C 1 server.
 sub config {
-  my ($fa1, $fa2, $fa3) = @_;
+  my ($fa1, $fa2, $fa3, $fa4) = @_;
   my $cfg = slurp("$examples/haproxy.cfg");
   my $n = 0;
   $n += $cfg =~ s{bind 0\.0\.0\.0:7$}{bind 127.0.0.1:$fa1}m;
@@ -67,6 +68,13 @@ frontend limit
 
 backend limit
     server s1 127.0.0.1:$lim->{port} send-proxy-v2
+
+frontend climit
+    bind 127.0.0.1:$fa4
+    default_backend climit
+
+backend climit
+    server s1 127.0.0.1:$c2->{port} send-proxy-v2 check check-send-proxy inter 200ms
 EOF
   return $cfg;
 }
@@ -75,7 +83,7 @@ EOF
 # with another program costs one more try.
 my ($hpid, @front);
 for my $try (1 .. 5) {
-  @front = map { free_port() } 1 .. 3;
+  @front = map { free_port() } 1 .. 4;
   spew("$dir/haproxy.cfg", config(@front));
   unlink "$dir/admin.sock";
   ($hpid) = start_process([$haproxy, '-f', "$dir/haproxy.cfg", '-db'], stderr => "$dir/haproxy.err", timeout => 0.2);
@@ -86,7 +94,7 @@ for my $try (1 .. 5) {
   $hpid = undef;
 }
 BAIL_OUT('haproxy does not start') unless $hpid;
-my ($fv1, $fv2, $flim) = @front;
+my ($fv1, $fv2, $flim, $fc2) = @front;
 
 # A stats socket command's answer.
 sub haproxy_cmd {
@@ -180,6 +188,30 @@ ok(wait_until(5, sub { slurp($srv->{log}) =~ m{^tcpserver: ok \d+ x:127\.0\.0\.1
 unlike(slurp($srv->{log}), qr{^tcpserver: warning: .*PROXY}m, 'no PROXY header was refused')
   or diag(slurp($srv->{log}));
 
+# -c 2 behind the balancer, its health checks included: six held
+# clients, never more than two programs, every child reaped.
+{
+  my @held = map { (via($fc2, '127.0.0.2', undef))[0] } 1 .. 6;
+  is(scalar(grep { $_ } @held), 6, '-c 2: six clients connected through the balancer');
+  sleep 1;
+  my $max = 0;
+  for (1 .. 10) {
+    my $n = grep { $_->[1] ne 'Z' } children($c2->{pid});
+    $max = $n if $n > $max;
+    sleep 0.1;
+  }
+  cmp_ok($max, '<=', 2, "-c 2: at most two programs at once ($max)");
+  my ($status) = sort { $b <=> $a } slurp($c2->{log}) =~ m{^tcpserver: status: (\d+)/2$}mg;
+  cmp_ok($status // 0, '<=', 2, '-c 2: no status line above 2/2');
+  for my $h (@held) { syswrite($h, "bye\n"); shutdown($h, 1) }
+  my $served = grep { read_to_eof($_, 10) =~ /^read:bye$/m } @held;
+  is($served, 6, '-c 2: all six served in turn');
+  close $_ for @held;
+  ok(wait_until(5, sub { !grep { $_->[1] eq 'Z' } children($c2->{pid}) }), '-c 2: no zombie left');
+  ($status) = sort { $b <=> $a } slurp($c2->{log}) =~ m{^tcpserver: status: (\d+)/2$}mg;
+  cmp_ok($status // 0, '<=', 2, '-c 2: the status never went above 2/2');
+}
+
 stop_pid($hpid);
-stop_server($_) for $srv, $lim;
+stop_server($_) for $srv, $lim, $c2;
 done_testing();

@@ -147,8 +147,7 @@ sub sequential {
   if (!$pid) {
     open STDERR, '>&', $w or die;
     open STDOUT, '>', '/dev/null';
-    exec ours('tcpserver'), '-HRl', 'x', '127.0.0.1', '0', "$t/no-such-program";
-    POSIX::_exit(127);
+    exec(ours('tcpserver'), '-HRl', 'x', '127.0.0.1', '0', "$t/no-such-program") or POSIX::_exit(127);
   }
   my $port = wait_until(5, sub { listen_port($pid) });
   ok($port, 'stalled logger: the server listens');

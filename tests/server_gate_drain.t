@@ -28,7 +28,7 @@ for my $opts (['-G', '10'], []) {
   ok($q, "$name: the child asks ident, which never answers");
   kill 'TERM', $s->{pid};
   if (@$opts) {
-    ok(wait_until(5, sub { slurp($s->{log}) =~ /drain: stopped accepting/ }), "$name: the drain began");
+    ok(wait_until(5, sub { slurp($s->{log}) =~ /drain: pid \d+ stopped accepting/ }), "$name: the drain began");
   } else {
     ok(defined wait_pid($s->{pid}, 5), "$name: the server ended at once, as in 0.88");
   }

@@ -135,7 +135,9 @@ static size_t format_hex(char *buf, unsigned v)
   return len;
 }
 
-static size_t format_v6(const unsigned char *a, char *buf)
+/* The longest run of zero groups of at least minrun is compressed,
+   the first on a tie: RFC 5952 says 2, ucspi-tcp-ipv6 used 1. */
+static size_t format_v6(const unsigned char *a, char *buf, int minrun)
 {
   unsigned g[8];
   for (int i = 0; i < 8; i++) g[i] = (unsigned) (a[2 * i] << 8 | a[2 * i + 1]);
@@ -143,8 +145,7 @@ static size_t format_v6(const unsigned char *a, char *buf)
     memcpy(buf, "::ffff:", 7);
     return 7 + format_v4(a + 12, buf + 7);
   }
-  /* RFC 5952: compress the longest run (>= 2) of zero groups, first on tie. */
-  int best = -1, bestlen = 1;
+  int best = -1, bestlen = minrun - 1;
   for (int i = 0; i < 8;) {
     if (g[i]) { i++; continue; }
     int j = i;
@@ -170,7 +171,13 @@ static size_t format_v6(const unsigned char *a, char *buf)
 size_t ip_format(const struct ip_addr *ip, char *buf)
 {
   if (ip->family == AF_INET) return format_v4(ip->a, buf);
-  return format_v6(ip->a, buf);
+  return format_v6(ip->a, buf, 2);
+}
+
+size_t ip_format_legacy6(const struct ip_addr *ip, char *buf)
+{
+  if (ip->family == AF_INET) return format_v4(ip->a, buf);
+  return format_v6(ip->a, buf, 1);
 }
 
 size_t ip_scope_name(const struct ip_addr *ip, char *buf)

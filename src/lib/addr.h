@@ -26,6 +26,11 @@ int ip_parse(const char *s, struct ip_addr *ip);
    run of zero groups as "::", v4-mapped as ::ffff:a.b.c.d).  No scope.
    Returns the length; buf holds at least IP_FMT_SIZE bytes. */
 size_t ip_format(const struct ip_addr *ip, char *buf);
+/* The text ucspi-tcp-ipv6 gave the same address: as ip_format, except
+   that a lone zero group is compressed too when no longer run exists
+   (2001:db8::1:1:1:1:1, where RFC 5952 writes 2001:db8:0:1:1:1:1:1).
+   Rules written for it matched their textual prefixes against this. */
+size_t ip_format_legacy6(const struct ip_addr *ip, char *buf);
 
 /* The scope's interface name (e.g. "eth0") into buf[IP_FMT_SIZE], or ""
    when there is none.  Returns the length. */

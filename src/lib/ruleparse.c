@@ -95,9 +95,7 @@ int rulekey_parse_ip(const char *s, size_t n, struct ip_addr *ip)
       memchr(s, '[', n) || memchr(s, ']', n)) return -1;
   memcpy(buf, s, n);
   buf[n] = 0;
-  if (ip_parse(buf, ip) < 0) return -1;
-  ip_fold_v4mapped(ip);
-  return 0;
+  return ip_parse(buf, ip);
 }
 
 /* A prefix length: 1 to 3 digits, at most max. */
@@ -124,16 +122,9 @@ static int canon_cidr(const char *s, size_t n, char *out, size_t *outlen,
   if (!slash || rulekey_parse_ip(s, (size_t) (slash - s), &ip) < 0) return -1;
   const char *digits = slash + 1;
   size_t ndigits = n - (size_t) (digits - s);
-  int was_v6 = memchr(s, ':', (size_t) (slash - s)) != NULL;
-  if (parse_prefix_len(digits, ndigits, was_v6 ? 128 : 32, plen) < 0)
+  if (parse_prefix_len(digits, ndigits, ip.family == AF_INET6 ? 128 : 32,
+                       plen) < 0)
     return -1;
-  if (was_v6 && ip.family == AF_INET) {   /* folded ::ffff:a.b.c.d/n */
-    if (*plen >= 96) {
-      *plen -= 96;
-    } else {   /* wider than the mapped space: an IPv6 prefix after all */
-      ip_v4mapped(&ip);
-    }
-  }
   ip_mask(&ip, *plen);
   size_t k = ip_format(&ip, out);
   out[k++] = '/';
@@ -149,6 +140,101 @@ static int canon_exact(const char *s, size_t n, char *out, size_t *outlen)
   if (rulekey_parse_ip(s, n, &ip) < 0) return -1;
   *outlen = ip_format(&ip, out);
   return 0;
+}
+
+/* ucspi-tcp-ipv6's textual IPv6 prefix, "2001:db8:" or "2001:db8::"
+   (matched against the start of the client's address text), or one of
+   the IPv4-mapped text "::ffff:10.": each hex group in lower case
+   without leading zeros, the form addresses are written in.  0, or -1
+   when no address text could start with it. */
+static int canon_text_prefix(const char *s, size_t n, char *out, size_t *outlen)
+{
+  char probe[IP_FMT_SIZE + 8];
+  size_t k = 0;
+  struct ip_addr ip;
+  if (n == 0 || n > IP_FMT_SIZE || (s[n - 1] != ':' && s[n - 1] != '.'))
+    return -1;
+  for (size_t i = 0; i < n;) {
+    size_t end = i;
+    while (end < n && s[end] != ':') end++;
+    int dotted = memchr(s + i, '.', end - i) != NULL;
+    if (!dotted && end - i > 4) return -1;   /* as inet_pton: 4 digits */
+    while (!dotted && end - i > 1 && s[i] == '0') i++;
+    for (; i < end; i++)
+      out[k++] = dotted ? s[i] : (char) (s[i] >= 'A' && s[i] <= 'F' ? s[i] + 32 : s[i]);
+    if (i < n) out[k++] = s[i++];
+  }
+  /* Some address starts with it: completed by "1", ":1", "0", "0.0"... */
+  static const char *const tails[] = { "1", ":1", "0", "0.0", "0.0.0" };
+  for (size_t t = 0; t < sizeof tails / sizeof *tails; t++) {
+    size_t tl = strlen(tails[t]);
+    memcpy(probe, out, k);
+    memcpy(probe + k, tails[t], tl);
+    if (rulekey_parse_ip(probe, k + tl, &ip) == 0 && ip.family == AF_INET6) {
+      *outlen = k;
+      return 0;
+    }
+  }
+  return -1;
+}
+
+int rulekey_v6_kind(const char *key, size_t len)
+{
+  if (!len || memchr(key, '@', len) || key[0] == '=' || !memchr(key, ':', len))
+    return RULEKEY_OTHER;
+  if (len >= 7 && memcmp(key, "::ffff:", 7) == 0 && memchr(key, '.', len) &&
+      key[len - 1] != '.')
+    return RULEKEY_V4MAPPED;
+  if (len >= 2 && key[len - 1] == ':' && key[len - 2] == ':')
+    return RULEKEY_PREFIX_OR_ADDRESS;
+  if (key[len - 1] == ':' || key[len - 1] == '.') return RULEKEY_TEXT_PREFIX;
+  return RULEKEY_OTHER;
+}
+
+int rulekey_cidr_equivalent(const char *key, size_t len, struct ip_addr *ip,
+                            unsigned *bits)
+{
+  int kind = rulekey_v6_kind(key, len);
+  const char *slash = memchr(key, '/', len);
+  if (kind == RULEKEY_V4MAPPED) {
+    *bits = 128;
+    if (slash && parse_prefix_len(slash + 1, len - (size_t) (slash + 1 - key),
+                                  128, bits) < 0) return -1;
+    if (rulekey_parse_ip(key, slash ? (size_t) (slash - key) : len, ip) < 0 ||
+        *bits < 96) return -1;
+    ip_fold_v4mapped(ip);
+    *bits -= 96;
+    return 0;
+  }
+  if (kind != RULEKEY_PREFIX_OR_ADDRESS && kind != RULEKEY_TEXT_PREFIX)
+    return -1;
+  if (key[len - 1] == '.' || key[0] == ':') return -1;   /* ::ffff:10. :: : */
+  *bits = rulekey_text_bits(key, len);
+  /* The groups spelled out (bits / 16 of them), then zeros. */
+  char text[IP_FMT_SIZE + 4];
+  size_t upto = 0;
+  for (unsigned groups = 0; upto < len && groups < *bits / 16; upto++)
+    groups += key[upto] == ':';
+  if (upto > IP_FMT_SIZE) return -1;
+  memcpy(text, key, upto);
+  memcpy(text + upto, ":", 2);
+  return ip_parse(text, ip);
+}
+
+unsigned rulekey_text_bits(const char *t, size_t n)
+{
+  unsigned count = 0;
+  if (n >= 7 && memcmp(t, "::ffff:", 7) == 0 && memchr(t, '.', n)) {
+    for (size_t i = 7; i < n; i++) count += t[i] == '.';
+    return 96 + 8 * count;
+  }
+  if (n == 7 && memcmp(t, "::ffff:", 7) == 0) return 96;
+  if (!n || t[0] == ':' || t[n - 1] == '.') return 0;
+  size_t upto = n;
+  for (size_t i = 0; i + 1 < n; i++)
+    if (t[i] == ':' && t[i + 1] == ':') { upto = i; break; }
+  for (size_t i = 0; i < upto; i++) count += t[i] == ':';
+  return 16 * (upto < n ? count + 1 : count);
 }
 
 /* Where a key holds the bytes that decide its form, found in one pass
@@ -204,7 +290,16 @@ int rulekey_canon(const char *key, size_t len, char *out, size_t cap,
     return 0;
   }
   if (sh.eq) return -1;
-  return canon_exact(key, len, out, outlen);
+  if (canon_exact(key, len, out, outlen) == 0) return 0;
+  if (canon_text_prefix(key, len, out, outlen) < 0) return -1;
+  /* Stored forms are canonical: an address stays in the address form. */
+  char again[IP_FMT_SIZE + 8];
+  size_t n;
+  if (*outlen < IP_FMT_SIZE && canon_exact(out, *outlen, again, &n) == 0) {
+    memcpy(out, again, n);
+    *outlen = n;
+  }
+  return 0;
 }
 
 /* ---- range expansion ---- */

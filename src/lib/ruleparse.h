@@ -30,7 +30,10 @@ int ruleparse_line(const char *line, size_t len, char *data, size_t datacap,
 
 /* The keys of one address: the range expansion of 0.88 (1.2.3.4-7), then
    each key in its stored form (IPv6 canonical, CIDR as network/length,
-   IPv4-mapped folded to IPv4, everything else as written). */
+   ucspi-tcp-ipv6's textual prefixes "2001:db8:" with their hex groups in
+   lower case without leading zeros, everything else as written).  An
+   IPv4-mapped address stays IPv6: it matches only a client presented in
+   that form (tcpserver -6), as in ucspi-tcp-ipv6. */
 struct rulekeys {
   const char *addr;
   size_t len;
@@ -60,7 +63,34 @@ int rulekey_canon(const char *key, size_t len, char *out, size_t cap,
                   size_t *outlen, int *cidr_family, unsigned *cidr_len);
 
 /* An address as rules write it: an IPv4 dotted quad or IPv6 in any
-   textual form, without brackets or scope; IPv4-mapped IPv6 folds to
-   IPv4, as tcpserver presents such clients.  0, or -1. */
+   textual form, without brackets or scope (IPv4-mapped stays IPv6).
+   0, or -1. */
 int rulekey_parse_ip(const char *s, size_t n, struct ip_addr *ip);
+
+/* What a stored key means where ucspi-tcp-ipv6 and this suite could read
+   it differently, for tcprules' warnings:
+   RULEKEY_TEXT_PREFIX: "2001:db8:", "::ffff:10.", a textual prefix (as
+     in ucspi-tcp-ipv6; "2001:db8:" is exactly 2001:db8::/32);
+   RULEKEY_PREFIX_OR_ADDRESS: "2001:db8::", an address that is also a
+     textual prefix, matching 2001:db8::7 but not 2001:db8:1::7;
+   RULEKEY_V4MAPPED: "::ffff:1.2.3.4" or "::ffff:10.0.0.0/104", which
+     matches only clients presented in IPv6 form;
+   RULEKEY_OTHER: anything else. */
+enum { RULEKEY_OTHER, RULEKEY_TEXT_PREFIX, RULEKEY_PREFIX_OR_ADDRESS,
+       RULEKEY_V4MAPPED };
+int rulekey_v6_kind(const char *key, size_t len);
+
+/* The CIDR network to write instead of such a key: for "2001:db8:" and
+   "2001:db8::" 2001:db8:: and 32 (the groups before any "::"); for
+   "::ffff:10.1.2.3" or "::ffff:10.0.0.0/104" the IPv4 10.1.2.3/32 or
+   10.0.0.0/8.  0, or -1 when there is none ("::", "::ffff:10."). */
+int rulekey_cidr_equivalent(const char *key, size_t len, struct ip_addr *ip,
+                            unsigned *bits);
+
+/* The bits of an address a textual prefix spells out: 16 per hex group
+   before any "::" (2001:db8:0:1: 64; 2001:db8: and 2001:db8:: 32), 96
+   for "::ffff:" and 8 more per dotted part after it, 0 for "::", ":"
+   and anything else.  The lookup orders textual prefixes against CIDR
+   keys by it. */
+unsigned rulekey_text_bits(const char *text, size_t n);
 #endif

@@ -1,13 +1,10 @@
+/* Rule data, the prefix index and the lookup (rules.h); the database
+   that keeps a cdb mapped is rulesdb.c. */
 #include <errno.h>
-#include <fcntl.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/stat.h>
 #include "rules.h"
+#include "ruleparse.h"
 
 /* ---- rule data ---- */
 
@@ -110,6 +107,7 @@ void rules_index_add(struct rules_index *ix, const char *key, size_t len,
     ix->flags |= RULES_HAS_CIDR;
   }
   if (len && key[len - 1] == '.') ix->flags |= RULES_HAS_DOT_END;
+  if (len && key[len - 1] == ':') ix->flags |= RULES_HAS_COLON_END;
   if (memchr(key, '@', len)) ix->flags |= RULES_HAS_AT;
   if (len && key[0] == '=') ix->flags |= RULES_HAS_EQ;
   if (len > 1 && key[0] == '=' && key[1] == '.') ix->flags |= RULES_HAS_EQ_DOT;
@@ -142,7 +140,8 @@ static int index_load(struct cdb *c, struct rules_index *ix)
     memcpy(ix->v6, d + 3 + sizeof ix->v4, sizeof ix->v6);
     return 0;
   }
-  ix->flags = RULES_HAS_DOT_END | RULES_HAS_AT | RULES_HAS_EQ | RULES_HAS_EQ_DOT;
+  ix->flags = RULES_HAS_DOT_END | RULES_HAS_AT | RULES_HAS_EQ |
+              RULES_HAS_EQ_DOT | RULES_HAS_COLON_END;
   if (r > 0) {
     memset(ix->v4, 0xff, sizeof ix->v4);
     memset(ix->v6, 0xff, sizeof ix->v6);
@@ -194,17 +193,6 @@ static int probe(struct search *s, size_t len)
   return 1;
 }
 
-/* 0.88's step: every prefix of ipstr that ends in '.', longest first. */
-static int try_dotted(struct search *s, const char *ipstr)
-{
-  for (size_t n = strlen(ipstr); n > 0; n--) {
-    if (ipstr[n - 1] != '.') continue;
-    int r = probe(s, put(s, 0, ipstr, n));
-    if (r) return r;
-  }
-  return 0;
-}
-
 static int try_cidr(struct search *s, const struct ip_addr *ip, unsigned len)
 {
   struct ip_addr net = *ip;
@@ -228,10 +216,77 @@ static int dotted_quad_dots(const char *ipstr, size_t dots[3])
   return k == 3;
 }
 
+/* A textual prefix of the client's address text (the 0.88 step for
+   '.', ucspi-tcp-ipv6's for ':'), with the bits it spells out
+   (rulekey_text_bits). */
+struct textprefix { const char *text; size_t len; unsigned bits; };
+#define MAX_TEXT_PREFIXES (2 * IP_FMT_SIZE)
+
+/* Add text's prefixes ending in '.' or ':' (as the index allows) that
+   are not in the list yet; the list stays sorted by bits, then length,
+   both descending. */
+static size_t add_text_prefixes(struct textprefix *list, size_t count,
+                                const char *text, const struct rules_index *ix)
+{
+  for (size_t n = strlen(text); n > 0 && count < MAX_TEXT_PREFIXES; n--) {
+    char c = text[n - 1];
+    if (!((c == '.' && (ix->flags & RULES_HAS_DOT_END)) ||
+          (c == ':' && (ix->flags & RULES_HAS_COLON_END)))) continue;
+    int dup = 0;
+    for (size_t i = 0; i < count && !dup; i++)
+      dup = list[i].len == n && memcmp(list[i].text, text, n) == 0;
+    if (dup) continue;
+    struct textprefix p = { text, n, rulekey_text_bits(text, n) };
+    size_t at = count++;
+    while (at > 0 && (list[at - 1].bits < p.bits ||
+                      (list[at - 1].bits == p.bits && list[at - 1].len < n))) {
+      list[at] = list[at - 1];
+      at--;
+    }
+    list[at] = p;
+  }
+  return count;
+}
+
+/* Not IPv4: the textual prefixes of both texts and the IPv6 CIDR keys,
+   longest first, text before CIDR at the same length. */
+static int try_text_and_cidr(struct search *s, const char *ipstr,
+                             const char *legacy, const struct ip_addr *ip,
+                             const struct rules_index *ix)
+{
+  if (!ip) {   /* not an address: every prefix, as 0.88, however many */
+    for (size_t n = strlen(ipstr); n > 0; n--) {
+      char c = ipstr[n - 1];
+      if ((c == '.' && (ix->flags & RULES_HAS_DOT_END)) ||
+          (c == ':' && (ix->flags & RULES_HAS_COLON_END))) {
+        int r = probe(s, put(s, 0, ipstr, n));
+        if (r) return r;
+      }
+    }
+    return 0;
+  }
+  struct textprefix list[MAX_TEXT_PREFIXES];
+  size_t count = add_text_prefixes(list, 0, ipstr, ix), i = 0;
+  if (legacy) count = add_text_prefixes(list, count, legacy, ix);
+  int v6 = ip->family == AF_INET6;
+  for (unsigned len = 129; len-- > 0;) {
+    for (; i < count && list[i].bits >= len; i++) {
+      int r = probe(s, put(s, 0, list[i].text, list[i].len));
+      if (r) return r;
+    }
+    if (v6 && bit_isset(ix->v6, len)) {
+      int r = try_cidr(s, ip, len);
+      if (r) return r;
+    }
+  }
+  return 0;
+}
+
 /* The address prefixes, longest first; for IPv4 at each length the
    dotted prefix (a.b.c. is length 24) before the CIDR key. */
 static int try_prefixes(struct search *s, const struct rules_query *q,
-                        const struct ip_addr *ip, const struct rules_index *ix)
+                        const char *legacy, const struct ip_addr *ip,
+                        const struct rules_index *ix)
 {
   int dotted = (ix->flags & RULES_HAS_DOT_END) != 0;
   size_t dots[3];
@@ -248,17 +303,7 @@ static int try_prefixes(struct search *s, const struct rules_query *q,
     }
     return 0;
   }
-  if (dotted) {
-    int r = try_dotted(s, q->ipstr);
-    if (r) return r;
-  }
-  if (ip && ip->family == AF_INET6)
-    for (unsigned len = 129; len-- > 0;)
-      if (bit_isset(ix->v6, len)) {
-        int r = try_cidr(s, ip, len);
-        if (r) return r;
-      }
-  return 0;
+  return try_text_and_cidr(s, q->ipstr, legacy, ip, ix);
 }
 
 /* "=" then each suffix of host starting with '.', longest first. */
@@ -300,6 +345,13 @@ int rules_find(struct cdb *c, const struct rules_query *q,
   int r;
   if (!ip && ip_parse(q->ipstr, &parsed) == 0) ip = &parsed;
   if (index_load(c, &ix) < 0) return -1;
+  /* The text ucspi-tcp-ipv6 gave an IPv6 client, when it differs. */
+  char legacy[IP_FMT_SIZE];
+  const char *alt = NULL;
+  if (ip && ip->family == AF_INET6) {
+    ip_format_legacy6(ip, legacy);
+    if (strcmp(legacy, q->ipstr)) alt = legacy;
+  }
 
   if (q->info && (ix.flags & RULES_HAS_AT)) {
     size_t at = put(&s, puts_(&s, 0, q->info), "@", 1);
@@ -308,152 +360,12 @@ int rules_find(struct cdb *c, const struct rules_query *q,
       if ((r = probe(&s, puts_(&s, put(&s, at, "=", 1), q->host)))) return r;
   }
   if ((r = probe(&s, puts_(&s, 0, q->ipstr)))) return r;
+  if (alt && (r = probe(&s, puts_(&s, 0, alt)))) return r;
   int host_rules = q->host && (ix.flags & RULES_HAS_EQ);
   if (host_rules)
     if ((r = probe(&s, puts_(&s, put(&s, 0, "=", 1), q->host)))) return r;
-  if ((r = try_prefixes(&s, q, ip, &ix))) return r;
+  if ((r = try_prefixes(&s, q, alt, ip, &ix))) return r;
   if (host_rules)
     if ((r = try_host_suffixes(&s, q->host, &ix))) return r;
   return probe(&s, 0);
-}
-
-/* ---- the database ---- */
-
-/* The guard against SIGBUS from a file truncated under its mapping.  One
-   lookup at a time per process, so one jump buffer serves. */
-static sigjmp_buf fault_jump;
-static volatile sig_atomic_t reading;
-
-static void on_bus(int sig)
-{
-  if (reading) siglongjmp(fault_jump, 1);
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
-
-static void guard_install(void)
-{
-  static int installed;
-  struct sigaction sa;
-  if (installed) return;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_bus;
-  sa.sa_flags = SA_NODEFER;   /* so that sigsetjmp need not save the mask */
-  sigaction(SIGBUS, &sa, NULL);
-  installed = 1;
-}
-
-int rules_db_init(struct rules_db *db, const char *path, size_t keycap)
-{
-  memset(db, 0, sizeof *db);
-  db->path = path;
-  db->fd = -1;
-  db->keycap = keycap;
-  db->key = malloc(keycap);
-  if (!db->key) {
-    errno = ENOMEM;
-    return -1;
-  }
-  guard_install();
-  return 0;
-}
-
-void rules_db_close(struct rules_db *db)
-{
-  if (db->fd < 0) return;
-  cdb_free(&db->cdb);
-  close(db->fd);
-  db->fd = -1;
-}
-
-void rules_db_free(struct rules_db *db)
-{
-  rules_db_close(db);
-  free(db->key);
-  free(db->data);
-  db->key = db->data = NULL;
-}
-
-static int same_file(const struct stat *a, const struct stat *b)
-{
-  return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-         a->st_size == b->st_size &&
-         a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-         a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-         a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
-         a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
-static int db_open(struct rules_db *db)
-{
-  int fd = open(db->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return -1;
-  if (fstat(fd, &db->st) < 0 || cdb_init(&db->cdb, fd) < 0) {
-    int e = errno;
-    /* 0.88 fails to map an empty file and says so. */
-    if (db->st.st_size == 0) e = EINVAL;
-    close(fd);
-    errno = e;
-    return -1;
-  }
-  db->fd = fd;
-  return 0;
-}
-
-/* The file now at the path, mapped: reopened only when it changed. */
-static int db_refresh(struct rules_db *db)
-{
-  struct stat st;
-  if (db->fd >= 0 && stat(db->path, &st) == 0 && same_file(&st, &db->st))
-    return 0;
-  rules_db_close(db);
-  return db_open(db);
-}
-
-static int keep_data(struct rules_db *db, struct rules_found *f)
-{
-  if (f->datalen > db->datacap) {
-    size_t cap = db->datacap ? db->datacap : 256;
-    while (cap < f->datalen) cap *= 2;
-    char *d = realloc(db->data, cap);
-    if (!d) {
-      errno = ENOMEM;
-      return -1;
-    }
-    db->data = d;
-    db->datacap = cap;
-  }
-  if (f->datalen) memcpy(db->data, f->data, f->datalen);
-  f->data = db->data;
-  return 0;
-}
-
-static int find_and_keep(struct rules_db *db, const struct rules_query *q,
-                         struct rules_found *f)
-{
-  int r = rules_find(&db->cdb, q, db->key, db->keycap, f);
-  if (r == 1 && keep_data(db, f) < 0) return -1;
-  return r;
-}
-
-int rules_db_lookup(struct rules_db *db, const struct rules_query *q,
-                    struct rules_found *f)
-{
-  int r;
-  if (db_refresh(db) < 0) return -1;
-  if (sigsetjmp(fault_jump, 0)) {   /* 0: no system call */
-    reading = 0;
-    rules_db_close(db);
-    errno = EIO;
-    return -1;
-  }
-  reading = 1;
-  r = find_and_keep(db, q, f);
-  reading = 0;
-  if (r < 0) {   /* a corrupt file: look again at the next lookup */
-    int e = errno;
-    rules_db_close(db);
-    errno = e;
-  }
-  return r;
 }

@@ -27,9 +27,15 @@ struct rules_found {
 };
 
 /* Look the query up in an open cdb, trying the keys in the order of
-   tcprulescheck(1): info@ip, info@=host, ip, =host, the address prefixes
-   longest first (for IPv4 at each length the dotted prefix, then the
-   CIDR key), the =.suffixes of host, =, the empty key.  CIDR keys are
+   tcprulescheck(1): info@ip, info@=host, ip (for IPv6 then the text
+   ucspi-tcp-ipv6 gave it, ip_format_legacy6, when it differs), =host,
+   the address prefixes longest first (for IPv4 at each length the
+   dotted prefix, then the CIDR key; for IPv6 at each length the textual
+   prefixes ending in ':' or '.', of either text, longest text first,
+   then the CIDR key; a textual prefix counts the bits of the groups it
+   spells out before any "::", 2001:db8:: and 2001:db8: both 32, and in
+   ::ffff:a.b.c.d 96 and 8 per dotted part), the =.suffixes of host, =,
+   the empty key.  CIDR keys are
    probed only at the lengths named by the file's index record.  The keys
    are built in key[keycap]: with keycap at least rules_keycap(q) no
    candidate is skipped.  Returns 1 and fills f on a match (f->data points
@@ -115,6 +121,9 @@ struct rules_index {
 #define RULES_HAS_EQ       4u     /* a key starts with '=' */
 #define RULES_HAS_EQ_DOT   8u     /* a key starts with "=." */
 #define RULES_HAS_CIDR    16u     /* some CIDR key (index needed) */
+#define RULES_HAS_COLON_END 32u   /* a key ends in ':' (ucspi-tcp-ipv6's
+                                     textual prefix); an index without
+                                     it keeps "2001:db8::" an address */
 
 void rules_index_init(struct rules_index *ix);
 /* Account for a key as written; cidr_family is AF_INET or AF_INET6 for

@@ -118,9 +118,21 @@ int rulevars_rule_network(const char *key, size_t keylen,
         n > 128)
       return -1;
     bits = (unsigned) n;
+  } else if (rulekey_v6_kind(key, keylen) == RULEKEY_TEXT_PREFIX) {
+    /* ucspi-tcp-ipv6's 2001:db8: is 2001:db8::/32 */
+    if (rulekey_cidr_equivalent(key, keylen, &ip, &bits) < 0) return -1;
   } else if (dotted_prefix(key, keylen, &ip, &bits) < 0) {
     if (rulekey_parse_ip(key, keylen, &ip) < 0) return -1;
     bits = ip.family == AF_INET ? 32 : 128;
+  }
+  /* 2001:db8:: matched as a textual prefix names no network. */
+  if (rulekey_v6_kind(key, keylen) == RULEKEY_PREFIX_OR_ADDRESS &&
+      !ip_equal(&ip, client)) return -1;
+  /* A ::ffff: key matched a client shown mapped (tcpserver -6), which
+     the server counts as the IPv4 client it is. */
+  if (client->family == AF_INET && ip_is_v4mapped(&ip) && bits >= 96) {
+    ip_fold_v4mapped(&ip);
+    bits -= 96;
   }
   if (ip.family != client->family) return -1;
   return clientkey_make(net, &ip, bits);

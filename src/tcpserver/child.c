@@ -34,6 +34,7 @@ static void close_server_fds(const struct server *srv)
   if (srv->listen_fd >= 0) close(srv->listen_fd);
   if (srv->epfd >= 0) close(srv->epfd);
   if (srv->reaper.fd >= 0) close(srv->reaper.fd);
+  if (srv->front.fd >= 0) close(srv->front.fd);
   signals_close();
   waiting_close_fds(srv);
 }

@@ -22,15 +22,19 @@
 #include "resolve.h"
 #include "server.h"
 
-/* Without -4/-6 an IPv4 address is preferred, as 0.88 served IPv4 only. */
+/* The any address, or the host looked up (without -4/-6 an IPv4
+   address is preferred, as 0.88 served IPv4 only): tcpenv_bind_plan. */
 static void host_to_ip(const struct options *opt, const char *host, struct ip_addr *ip)
 {
-  if (!*host || !strcmp(host, "0")) {
-    if (opt->family == AF_INET6) ip_parse("::", ip);
-    else ip_set_v4(ip, 0, 0, 0, 0);
+  if (opt->bind.any == AF_INET6) {
+    ip_parse("::", ip);
     return;
   }
-  int r = resolve_host_one(host, opt->family ? opt->family : AF_UNSPEC, ip);
+  if (opt->bind.any == AF_INET) {
+    ip_set_v4(ip, 0, 0, 0, 0);
+    return;
+  }
+  int r = resolve_host_one(host, opt->bind.family, ip);
   if (r < 0)
     msg_fatal_sys("temporarily unable to figure out IP address for ", host);
   if (r == 0) msg_fatal(111, "no IP address for ", host);
@@ -67,7 +71,7 @@ static int listen_on(const struct options *opt, struct ip_addr *ip, unsigned *po
       setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
     msg_fatal_sys("unable to set SO_REUSEPORT");
   if (ip->family == AF_INET6) {
-    int v6only = opt->family == AF_INET6;
+    int v6only = opt->bind.v6only;
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
   }
   len = ip_to_sockaddr(ip, *port, &ss);
@@ -106,22 +110,41 @@ static int wanted_address(const struct ip_addr *want, unsigned wantport,
   return (ip_is_any(want) || ip_equal(want, ip)) && (!wantport || wantport == port);
 }
 
+/* A passed socket that is not served is named at start, then closed:
+   systemd holds it open all the same, and its clients would wait in its
+   backlog for nobody.  ip NULL: not a listening TCP socket (errno). */
+static void ignore_passed(int fd, const struct ip_addr *ip, unsigned port)
+{
+  char num[FMT_ULONG];
+  fmt_ulong(num, (unsigned long) fd);
+  if (ip) {
+    char addr[IP_FMT_SIZE], portnum[FMT_ULONG];
+    addr[ip_format(ip, addr)] = 0;
+    fmt_ulong(portnum, port);
+    msg_warn("not serving the socket passed on descriptor ", num, ", ", addr,
+             " port ", portnum, ": it is not the host and port asked for");
+  } else {
+    msg_warn("not serving descriptor ", num, " passed by systemd: ", errtext(errno));
+  }
+  close(fd);
+}
+
 /* systemd's sockets (LISTEN_FDS): the first that host and port match is
-   served, the others are closed. */
+   served, the others are closed with a warning. */
 static int systemd_listener(int n, struct ip_addr *ip, unsigned *port)
 {
   int chosen = -1;
   for (int fd = LISTENFD_FIRST; fd < LISTENFD_FIRST + n; fd++) {
     struct ip_addr got;
     unsigned gotport;
-    if (chosen < 0 && listenfd_check(fd) == 0 &&
-        adopt_listener(fd, &got, &gotport) == 0 &&
-        wanted_address(ip, *port, &got, gotport)) {
+    if (listenfd_check(fd) < 0 || adopt_listener(fd, &got, &gotport) < 0) {
+      ignore_passed(fd, NULL, 0);
+    } else if (chosen < 0 && wanted_address(ip, *port, &got, gotport)) {
       chosen = fd;
       *ip = got;
       *port = gotport;
     } else {
-      close(fd);
+      ignore_passed(fd, &got, gotport);
     }
   }
   if (chosen < 0) msg_fatal(111, "no socket passed by systemd matches the host and port");
@@ -165,6 +188,7 @@ static const char *notify_socket;
    the environment before the programs' is made. */
 void listen_setup(struct server *srv, const char *host, const char *port)
 {
+  tcpenv_bind_plan(host, srv->opt.family, getenv(TCPENV_IPV6_VAR), &srv->opt.bind);
   host_to_ip(&srv->opt, host, &srv->bound_ip);
   srv->bound_port = resolve_port(port);
   apply_interface(&srv->opt, &srv->bound_ip);
@@ -214,13 +238,37 @@ static void print_port(unsigned port)
 }
 
 /* 0.88's order: listen, drop privileges, print the port (-1), then
-   readiness, and descriptors 0 and 1 closed. */
+   readiness (with -G the front tells the supervisor), and descriptors 0
+   and 1 closed. */
 void listen_ready(struct server *srv)
 {
   if (srv->listen_fd < 0) srv->listen_fd = listen_on(&srv->opt, &srv->bound_ip, &srv->bound_port);
   drop_privileges(&srv->opt);
   if (srv->opt.printport) print_port(srv->bound_port);
-  notify_ready(&srv->opt);
+  if (srv->front.fd >= 0) front_tell(&srv->front, FRONT_READY);
+  else notify_ready(&srv->opt);
   close(0);
   close(1);
+}
+
+/* -G: this process stays the front and its child goes on as the server
+   (front.h).  The front holds no listening socket; it tells the
+   supervisor once the server listens (systemd takes READY=1 from the
+   main process only), drops its privileges as the server does, and
+   never returns. */
+void listen_front(struct server *srv)
+{
+  int r = front_fork(&srv->front);
+  if (r < 0) msg_fatal_sys("unable to start the server process");
+  if (r == 0) {
+    if (srv->opt.notify_fd >= 0) close(srv->opt.notify_fd);
+    return;
+  }
+  if (srv->listen_fd >= 0) close(srv->listen_fd);
+  front_wait_ready(&srv->front);
+  notify_ready(&srv->opt);
+  drop_privileges(&srv->opt);
+  close(0);
+  close(1);
+  front_serve(&srv->front);
 }

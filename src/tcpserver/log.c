@@ -103,6 +103,11 @@ static void log_write(struct logline *l)
   }
 }
 
+void log_line(struct logline *l)
+{
+  log_write(l);
+}
+
 /* "PROG: WHAT" */
 static void start(struct logline *l, const char *what)
 {
@@ -148,6 +153,12 @@ void log_status(const struct server *srv, size_t n)
 {
   struct logline l;
   if (srv->opt.verbosity < 2) return;
+  /* A status line of a server that drains would read as the next
+     instance's: its count says what the drain still waits for. */
+  if (srv->draining) {
+    if (n) log_drain(&srv->opt, "waiting for ", n, " children");
+    return;
+  }
   start(&l, "status: ");
   logline_num(&l, n);
   logline_add(&l, "/", 1);

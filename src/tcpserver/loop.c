@@ -13,12 +13,14 @@
    nothing here calls back into itself. */
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "clock.h"
 #include "errtext.h"
 #include "msg.h"
+#include "num.h"
 #include "server.h"
 
 /* Accepts in a row before pending events get their chance. */
@@ -28,8 +30,10 @@
 void loop_init(struct server *srv)
 {
   struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TERM_TAG };
+  struct epoll_event front = { .events = EPOLLIN, .data.u64 = FRONT_TAG };
   srv->epfd = epoll_create1(EPOLL_CLOEXEC);
-  if (srv->epfd < 0 || epoll_ctl(srv->epfd, EPOLL_CTL_ADD, signals_wake_fd(), &ev) < 0)
+  if (srv->epfd < 0 || epoll_ctl(srv->epfd, EPOLL_CTL_ADD, signals_wake_fd(), &ev) < 0 ||
+      (srv->front.fd >= 0 && epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->front.fd, &front) < 0))
     msg_fatal_sys("unable to create epoll instance");
 }
 
@@ -135,6 +139,16 @@ static void ready(struct server *srv, struct conn *c)
 
 /* ---- the drain (-G) ---- */
 
+/* "drain: pid PID stopped accepting, waiting for N children": the pid
+   tells the old server's lines from the next instance's. */
+static void log_drain_begin(const struct server *srv)
+{
+  char what[48] = "pid ";
+  size_t n = 4 + fmt_ulong(what + 4, (unsigned long) srv->pid);
+  memcpy(what + n, " stopped accepting, waiting for ", 33);
+  log_drain(&srv->opt, what, kids_live(srv), " children");
+}
+
 /* The first SIGTERM: no more connections, the port free for the next
    instance at once, what waits closed.  A second one: TERM the children
    now. */
@@ -148,9 +162,24 @@ static void drain_begin(struct server *srv)
   watch_listener(srv, 0);
   close(srv->listen_fd);
   srv->listen_fd = -1;
+  front_tell(&srv->front, FRONT_CLOSED);   /* the port is free: it may go */
   srv->drain_next = clock_ms() + (long long) srv->opt.drain_ms;
-  log_drain(&srv->opt, "stopped accepting, waiting for ", kids_live(srv), " children");
+  log_drain_begin(srv);
   waiting_close_all(srv);
+}
+
+/* The front ended without a word (SIGKILL, or a signal it does not
+   take): the supervisor will start another instance, so drain. */
+static void front_lost(struct server *srv)
+{
+  if (!front_gone(&srv->front)) return;
+  epoll_ctl(srv->epfd, EPOLL_CTL_DEL, srv->front.fd, NULL);
+  close(srv->front.fd);
+  srv->front.fd = -1;
+  if (!srv->draining) {
+    log_stop_waiting();
+    drain_begin(srv);
+  }
 }
 
 /* At each deadline the next stage (TERM and CONT, then KILL, then give
@@ -210,6 +239,7 @@ static void wait_and_act(struct server *srv, int ms, int listen)
   for (int i = 0; i < n; i++) {
     uint64_t tag = ev[i].data.u64;
     if (tag == CHILDREN_TAG) kids_reap_ready(srv);
+    else if (tag == FRONT_TAG) front_lost(srv);
     else if (tag & PENDING_TAG) {
       if (waiting_proxy_readable(srv, (size_t) (tag & ~PENDING_TAG), &c)) ready(srv, &c);
     }

@@ -5,6 +5,8 @@
      options.c   the options, read once (struct options)
      listen.c    the listening socket: bound here, passed by systemd or
                  on descriptor 0; readiness; privileges
+     front.c     -G: the process started stays a front, the server is
+                 its child (restarts that refuse no connection)
      signals.c   SIGCHLD, SIGTERM (the drain), SIGHUP (a reload)
      loop.c      the event loop: accept, the one admission gate, the drain
      waiting.c   connections not yet admitted: PROXY headers still
@@ -13,8 +15,9 @@
      child.c     the child: what it closes, vfork or fork, exec
      kids.c      the children ledger, reaping
      log.c       the only writer to descriptor 2 once serving
-   Dependencies run one way: loop → waiting → child → verdict → kids →
-   log, and everything reads this header. */
+   Dependencies run one way: main → setup → loop → child → verdict →
+   {kids, signals} → {log, listen, waiting, options}, and everything
+   reads this header. */
 #ifndef SERVER_H
 #define SERVER_H
 #include <signal.h>
@@ -24,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include "addr.h"
+#include "front.h"
 #include "children.h"
 #include "clientcount.h"
 #include "clientkey.h"
@@ -36,6 +40,7 @@
 #include "reaper.h"
 #include "rules.h"
 #include "rulevars.h"
+#include "tcpenv.h"
 
 /* The options, as parsed; read-only from then on. */
 struct options {
@@ -50,6 +55,7 @@ struct options {
   int killopts, nodelay, printport;
   unsigned long uid, gid;        /* 0: keep */
   int family;                    /* -4 AF_INET, -6 AF_INET6, else 0 */
+  struct tcpenv_bind bind;       /* what host, -4/-6 and UCSPI_TCP_IPV6 mean */
   const char *ifname;            /* -I */
   int reuseport;                 /* -S */
   unsigned long client_limit;    /* -C n; 0: none */
@@ -91,6 +97,7 @@ struct server_program {
 #define PENDING_TAG (1ull << 62)  /* | the PROXY slot */
 #define CHILDREN_TAG (1ull << 61) /* the reaper's socket */
 #define TERM_TAG (1ull << 60)     /* the self-pipe of the signals */
+#define FRONT_TAG (1ull << 59)    /* -G: the line to the front */
 
 /* Connections waiting for their PROXY header at most; a new one beyond
    drops the oldest, so that silent connections can only hasten each
@@ -204,6 +211,7 @@ struct server {
   int draining;                  /* -G: SIGTERM came, no more accepting */
   int drain_stage;               /* 0 waiting, 1 TERM sent, 2 KILL sent */
   long long drain_next;          /* when the next stage starts (ms) */
+  struct front front;            /* -G: the line to the front; fd -1: none */
 };
 
 /* An impossible state: the server says where and ends (111), rather
@@ -220,6 +228,8 @@ void options_parse(struct server *srv, const struct server_program *p,
 
 /* listen.c */
 void listen_setup(struct server *srv, const char *host, const char *port);
+/* -G: fork the server; returns in the server, the front never returns. */
+void listen_front(struct server *srv);
 void listen_ready(struct server *srv);
 
 /* signals.c */
@@ -246,6 +256,10 @@ void log_verdict(pid_t pid, const struct conn *c);
 void log_limit(const struct options *opt, pid_t pid, const struct conn *c);
 void log_drain(const struct options *opt, const char *what, size_t n,
                const char *tail);
+/* A line a server program made itself (tlsserver's "tls" lines), whole,
+   through the same writer; the line end is added. */
+struct logline;
+void log_line(struct logline *l);
 /* "PROG: warning: " parts "\n", through the same writer, unless -q. */
 #define log_warn(opt, ...) log_warn_parts(opt, (const char *const[]) { __VA_ARGS__, (const char *) 0 })
 void log_warn_parts(const struct options *opt, const char *const *parts);

@@ -2,7 +2,10 @@
    the address, the tables, the environment of the programs, the
    signals, the listening socket, privileges dropped, the port printed,
    readiness, descriptors 0 and 1 closed; then the reaper and the first
-   status line.  Any failure here is fatal: nothing is served yet. */
+   status line.  Any failure here is fatal: nothing is served yet.
+   With -G the front is forked off once the address is known and a
+   passed socket taken (LISTEN_PID is the front's pid); the rest is the
+   server's. */
 #include <unistd.h>
 #include "server.h"
 
@@ -20,6 +23,12 @@ void server_setup(struct server *srv)
   srv->epfd = -1;
   log_init(srv->program->name, srv->pid);
   listen_setup(srv, opt->prog[-2], opt->prog[-1]);
+  srv->front.fd = -1;
+  if (opt->drain_ms) {   /* from here on this is the server, the front's child */
+    listen_front(srv);
+    srv->pid = getpid();
+    log_init(srv->program->name, srv->pid);
+  }
   kids_init(srv);
   verdict_init(srv);
   waiting_init(srv);

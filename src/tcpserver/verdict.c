@@ -204,7 +204,9 @@ static void use_rule(struct server *srv, struct conn *c)
 static void apply_rules(struct server *srv, struct conn *c, const char *ipstr)
 {
   const struct peer *p = &c->peer;
-  struct rules_query q = { &p->remote, ipstr, p->remotehost, p->remoteinfo };
+  struct ip_addr shown;
+  struct rules_query q = { tcpenv_shown(&p->remote, srv->opt.bind.form, &shown),
+                           ipstr, p->remotehost, p->remoteinfo };
   if (!srv->opt.rules) return;
   if (!(c->v.address_rule_known && !p->remotehost && !p->remoteinfo) &&
       look_up_rule(srv, &q, c) < 0) {
@@ -221,8 +223,10 @@ static void apply_rules(struct server *srv, struct conn *c, const char *ipstr)
 void verdict_address_rule(struct server *srv, struct conn *c)
 {
   char ipstr[IP_FMT_SIZE];
-  ip_format(&c->peer.remote, ipstr);
-  struct rules_query q = { &c->peer.remote, ipstr, NULL, NULL };
+  struct ip_addr shown;
+  const struct ip_addr *ip = tcpenv_shown(&c->peer.remote, srv->opt.bind.form, &shown);
+  ip_format(ip, ipstr);
+  struct rules_query q = { ip, ipstr, NULL, NULL };
   c->v.address_rule_known = srv->opt.rules && look_up_rule(srv, &q, c) >= 0;
 }
 
@@ -291,11 +295,13 @@ void verdict_prepare(struct server *srv, struct conn *c)
   } else {
     look_up_names(&srv->opt, p);
   }
-  ip_format(&p->remote, ipstr);
+  /* The client as the program and the rules see it (-6: ::ffff:a.b.c.d). */
+  struct ip_addr shown;
+  ip_format(tcpenv_shown(&p->remote, srv->opt.bind.form, &shown), ipstr);
   envb_reset(&srv->env);
   struct tcpenv t = { p->local, p->localport, p->remote, p->remoteport,
                       p->localhost, p->remotehost, p->remoteinfo };
-  tcpenv_apply(&srv->env, &t);
+  tcpenv_apply_form(&srv->env, &t, srv->opt.bind.form);
   if (p->proxied) proxy_env(&srv->env, p);
   apply_rules(srv, c, ipstr);
   if (c->v.outcome != OUT_OK) return;

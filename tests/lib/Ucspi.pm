@@ -17,12 +17,19 @@
 #   ref_bin(NAME)         "/usr/bin/NAME", the reference ucspi-tcp
 #   have_ref(NAME...)     true when every reference program is installed
 #   have_tool(NAME)       true when NAME is a command in PATH
+#   ipv6_bin(NAME)        NAME of Debian's ucspi-tcp-ipv6, the second
+#                         oracle, unpacked (never installed: it conflicts
+#                         with ucspi-tcp) by make deps into
+#                         UCSPI_IPV6_ORACLE (default
+#                         /var/cache/ucspi-tcp-modern/ucspi-tcp-ipv6)
+#   have_ipv6(NAME...)    true when every one of them is there
 #
 # Skipping the whole test (a TAP "1..0 # SKIP reason", exit 0)
 #   skip_all(REASON)
 #   need_ours(NAME...)    skip unless each of ours is built
 #   need_ref(NAME...)     skip unless each reference program is installed
 #   need_tool(NAME[, REASON])   skip unless the command exists
+#   need_ipv6(NAME...)    skip unless each ucspi-tcp-ipv6 program is there
 #
 # Processes
 #   start_process([CMD...], %o)  fork and exec CMD with stdin /dev/null
@@ -113,8 +120,8 @@ use IO::Socket::IP;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
-our @EXPORT = qw(ours ref_bin have_ref have_tool
-  skip_all need_ours need_ref need_tool
+our @EXPORT = qw(ours ref_bin have_ref have_tool ipv6_bin have_ipv6
+  skip_all need_ours need_ref need_tool need_ipv6
   start_process background wait_pid stop_pid start_server stop_server run_cmd
   log_settled normalise
   make_rules fake_server
@@ -133,6 +140,9 @@ sub ours { my $d = $ENV{UCSPI_BIN} || 'build'; return @_ ? "$d/$_[0]" : $d }
 sub ref_bin { "/usr/bin/$_[0]" }
 sub have_ref { for (@_) { return 0 unless -x ref_bin($_) } return 1 }
 sub have_tool { return system("command -v '$_[0]' >/dev/null 2>&1") == 0 }
+sub ipv6_dir { $ENV{UCSPI_IPV6_ORACLE} || '/var/cache/ucspi-tcp-modern/ucspi-tcp-ipv6' }
+sub ipv6_bin { ipv6_dir() . "/usr/bin/$_[0]" }
+sub have_ipv6 { for (@_) { return 0 unless -x ipv6_bin($_) } return 1 }
 
 sub skip_all {
   my ($why) = @_;
@@ -143,6 +153,12 @@ sub skip_all {
 sub need_ours { for (@_) { skip_all("$_ not built yet") unless -x ours($_) } }
 sub need_ref { for (@_) { skip_all("reference $_ not installed") unless -x ref_bin($_) } }
 sub need_tool { my ($t, $why) = @_; skip_all($why // "$t is missing") unless have_tool($t) }
+sub need_ipv6 {
+  for (@_) {
+    skip_all("ucspi-tcp-ipv6's $_ is not unpacked in " . ipv6_dir() .
+      ' (make deps as root fetches it)') unless -x ipv6_bin($_);
+  }
+}
 
 # --- files
 

@@ -15,8 +15,29 @@ static void canon(const char *in, const char *want)
   tap_is_str(buf, want, name);
 }
 
+/* The text ucspi-tcp-ipv6 gave (observed with its tcpserver). */
+static void legacy(const char *in, const char *want)
+{
+  struct ip_addr ip;
+  char buf[IP_FMT_SIZE];
+  char name[200];
+  snprintf(name, sizeof name, "%s is %s to ucspi-tcp-ipv6", in, want);
+  if (ip_parse(in, &ip) < 0) { tap_ok(0, name); return; }
+  ip_format_legacy6(&ip, buf);
+  tap_is_str(buf, want, name);
+}
+
 int main(void)
 {
+  legacy("2001:db8:0:1:1:1:1:1", "2001:db8::1:1:1:1:1");
+  legacy("2001:0:1:0:1:1:1:1", "2001::1:0:1:1:1:1");
+  legacy("1:2:3:4:5:6:7:0", "1:2:3:4:5:6:7::");
+  legacy("0:1:2:3:4:5:6:7", "::1:2:3:4:5:6:7");
+  legacy("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1");
+  legacy("2001:db8:0:1:0:0:0:1", "2001:db8:0:1::1");
+  legacy("2001:db8:1:0:0:1:0:1", "2001:db8:1::1:0:1");
+  legacy("::ffff:127.0.0.1", "::ffff:127.0.0.1");
+  legacy("127.0.0.1", "127.0.0.1");
   canon("1.2.3.4", "1.2.3.4");
   canon("0.0.0.0", "0.0.0.0");
   canon("255.255.255.255", "255.255.255.255");

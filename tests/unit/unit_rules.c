@@ -188,9 +188,41 @@ static void test_v6(void)
   tap_is_str(which("3::1", "h6", NULL), "=h6", "=host beats v6 prefixes");
   tap_is_str(which("3::1", "x.h6", NULL), "::/0", "v6 prefix beats host suffix");
   tap_is_str(which("1.2.3.4", NULL, NULL), "-", "::/0 does not match IPv4");
+  /* As in ucspi-tcp-ipv6: a mapped key is for clients shown mapped (-6). */
   compile("::ffff:10.0.0.0/104:allow\n::ffff:1.2.3.4:deny\n");
-  tap_is_str(which("10.9.8.7", NULL, NULL), "10.0.0.0/8", "mapped CIDR folds to IPv4");
-  tap_is_str(which("1.2.3.4", NULL, NULL), "1.2.3.4", "mapped exact folds to IPv4");
+  tap_is_str(which("10.9.8.7", NULL, NULL), "-", "mapped CIDR: not an IPv4 client");
+  tap_is_str(which("1.2.3.4", NULL, NULL), "-", "mapped exact: not an IPv4 client");
+  tap_is_str(which("::ffff:10.9.8.7", NULL, NULL), "::ffff:10.0.0.0/104", "mapped CIDR: a mapped client");
+  tap_is_str(which("::ffff:1.2.3.4", NULL, NULL), "::ffff:1.2.3.4", "mapped exact: a mapped client");
+}
+
+/* ucspi-tcp-ipv6's textual prefixes, among themselves (longest text
+   first, as it tries them) and against CIDR keys (by the bits spelled
+   out: 2001:db8: and 2001:db8:: are 32), in both address texts. */
+static void test_text_prefixes(void)
+{
+  compile("2001:db8:::deny\n2001:db8::allow,A=/b/\n2001::allow\n:::allow\n"
+          "2001:db8:0:1::allow\n2001:db8::/48:allow\n2001:d00::/24:allow\n"
+          "::ffff:127.:allow\n::ffff::allow\n127.:allow\n");
+  tap_is_str(which("2001:db8::7", NULL, NULL), "2001:db8::/48", "CIDR /48 beats 2001:db8:: (32)");
+  tap_is_str(which("2001:db8:0:1::7", NULL, NULL), "2001:db8:0:1:", "2001:db8:0:1: is 64");
+  tap_is_str(which("2001:db8:5::7", NULL, NULL), "2001:db8:", "2001:db8: catches the /32");
+  tap_is_str(which("2001:dbf::1", NULL, NULL), "2001:d00::/24", "CIDR /24 beats 2001: (16)");
+  tap_is_str(which("2001:1::1", NULL, NULL), "2001:", "2001: is a /16");
+  tap_is_str(which("::1", NULL, NULL), "::", ":: matches text starting ::");
+  tap_is_str(which("::ffff:127.0.0.1", NULL, NULL), "::ffff:127.", "mapped: dotted text prefix");
+  tap_is_str(which("::ffff:10.0.0.1", NULL, NULL), "::ffff:", "mapped: ::ffff:");
+  tap_is_str(which("127.0.0.1", NULL, NULL), "127.", "IPv4: 0.88's prefixes only");
+  compile("2001:db8::allow\n2001:db8:::deny\n");
+  tap_is_str(which("2001:db8::9", NULL, NULL), "2001:db8::", "same bits: the longer text first");
+  tap_is_str(which("2001:db8:1::9", NULL, NULL), "2001:db8:", "2001:db8:: is not the /32");
+  /* 2001:db8:0:1:1:1:1:1 was 2001:db8::1:1:1:1:1 to ucspi-tcp-ipv6. */
+  compile("2001:db8:::deny\n2001:db8::1:1:1:1:1:allow\n");
+  tap_is_str(which("2001:db8:0:1:1:1:1:2", NULL, NULL), "2001:db8::", "a prefix of the legacy text");
+  compile("2001:db8:::deny\n2001:db8:0:1:1:1:1:1:allow\n");
+  tap_is_str(which("2001:db8:0:1:1:1:1:1", NULL, NULL), "2001:db8:0:1:1:1:1:1", "exact first");
+  compile("2001:db8:::deny\n2001:db8:0:1::allow\n");
+  tap_is_str(which("2001:db8:0:1:1:1:1:1", NULL, NULL), "2001:db8:0:1:", "the RFC text's /64 beats the legacy text's 32");
 }
 
 /* A probe counter through a cdb whose index says "no such keys": the
@@ -313,6 +345,7 @@ int main(void)
   test_order();
   test_cidr();
   test_v6();
+  test_text_prefixes();
   test_index();
   test_find_buffer();
   test_server_keycap();

@@ -78,7 +78,25 @@ static const struct { const char *key, *want; } keys[] = {
   { "", "" },
   { "2001:DB8:0:0:0:0:0:1", "2001:db8::1" },
   { "2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1" },
-  { "::ffff:1.2.3.4", "1.2.3.4" },
+  { "::ffff:1.2.3.4", "::ffff:1.2.3.4" },   /* not folded: ucspi-tcp-ipv6's */
+  { "2001:db8:", "2001:db8:" },              /* its textual prefixes */
+  { "2001:0DB8:", "2001:db8:" },
+  { "2001:db8::", "2001:db8::" },
+  { "2001:db8:0:1::", "2001:db8:0:1::" },
+  { "2001:", "2001:" },
+  { "::", "::" },
+  { ":", ":" },
+  { "::ffff:127.", "::ffff:127." },
+  { "::FFFF:10.1.", "::ffff:10.1." },
+  { "1:2:3:4:5:6:7:", "1:2:3:4:5:6:7:" },
+  { "1:2:3:4:5:6:7:8:", "BAD" },
+  { "2001:db8", "BAD" },
+  { "12345:", "BAD" },
+  { "02100:1:00::", "BAD" },                 /* a group of 5 (found by fuzzing) */
+  { "2001:0db8:", "2001:db8:" },
+  { "2001::db8::", "BAD" },
+  { "::ffff:127.0.0.1.", "BAD" },
+  { "2001:db8:.", "BAD" },
   { "joe@2001:DB8::1", "joe@2001:db8::1" },
   { "a@b@::1", "a@b@::1" },
   { "10.1.2.3/8", "10.0.0.0/8 fam4 len8" },
@@ -89,7 +107,7 @@ static const struct { const char *key, *want; } keys[] = {
   { "::/0", "::/0 fam6 len0" },
   { "::1/128", "::1/128 fam6 len128" },
   { "2001:db8::1/127", "2001:db8::/127 fam6 len127" },
-  { "::ffff:10.1.2.3/104", "10.0.0.0/8 fam4 len8" },
+  { "::ffff:10.1.2.3/104", "::ffff:10.0.0.0/104 fam6 len104" },
   { "10.0.0.0/33", "BAD" },
   { "::/129", "BAD" },
   { "10.0.0.0/8x", "BAD" },
@@ -152,6 +170,39 @@ static const struct { const char *addr, *want; } ranges[] = {
   { "plain", "plain" },
 };
 
+/* The kind and the CIDR form tcprules suggests. */
+static const char *kind(const char *key)
+{
+  static const char *const names[] = { "other", "text", "both", "mapped" };
+  static char out[128];
+  struct ip_addr ip;
+  unsigned bits;
+  char net[IP_FMT_SIZE];
+  int k = rulekey_v6_kind(key, strlen(key));
+  if (rulekey_cidr_equivalent(key, strlen(key), &ip, &bits) < 0) return names[k];
+  ip_format(&ip, net);
+  snprintf(out, sizeof out, "%s %s/%u", names[k], net, bits);
+  return out;
+}
+
+static const struct { const char *key, *want; } kinds[] = {
+  { "2001:db8:", "text 2001:db8::/32" },
+  { "2001:", "text 2001::/16" },
+  { "1:2:3:4:5:6:7:", "text 1:2:3:4:5:6:7:0/112" },
+  { "2001:db8::", "both 2001:db8::/32" },
+  { "2001:db8:0:1::", "both 2001:db8:0:1::/64" },
+  { "::", "both" },
+  { ":", "text" },
+  { "::ffff:127.", "text" },
+  { "::ffff:1.2.3.4", "mapped 1.2.3.4/32" },
+  { "::ffff:10.0.0.0/104", "mapped 10.0.0.0/8" },
+  { "2001:db8::7", "other" },
+  { "2001:db8::/32", "other" },
+  { "1.2.3.", "other" },
+  { "joe@2001:db8::", "other" },
+  { "", "other" },
+};
+
 int main(void)
 {
   char name[300];
@@ -164,6 +215,20 @@ int main(void)
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
     snprintf(name, sizeof name, "key '%s'", keys[i].key);
     tap_is_str(canon(keys[i].key), keys[i].want, name);
+  }
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+    snprintf(name, sizeof name, "kind of '%s'", kinds[i].key);
+    tap_is_str(kind(kinds[i].key), kinds[i].want, name);
+  }
+  static const struct { const char *text; unsigned bits; } bits[] = {
+    { "2001:db8:0:1:", 64 }, { "2001:db8:", 32 }, { "2001:db8::", 32 },
+    { "2001:db8::5:", 32 }, { "2001:", 16 }, { "::", 0 }, { ":", 0 },
+    { "::ffff:", 96 }, { "::ffff:10.", 104 }, { "::ffff:10.1.2.", 120 },
+    { "1:2:3:4:5:6:7:", 112 }, { "10.1.", 0 },
+  };
+  for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++) {
+    snprintf(name, sizeof name, "'%s' spells out %u bits", bits[i].text, bits[i].bits);
+    tap_ok(rulekey_text_bits(bits[i].text, strlen(bits[i].text)) == bits[i].bits, name);
   }
   for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
     snprintf(name, sizeof name, "range '%s'", ranges[i].addr);

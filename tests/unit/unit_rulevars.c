@@ -144,6 +144,12 @@ static void networks(void)
   network_is("mail.example.org", "10.1.2.3", "-1");
   network_is("joe@10.1.2.3", "10.1.2.3", "-1");
   network_is("joe@", "10.1.2.3", "-1");
+  /* ucspi-tcp-ipv6's forms */
+  network_is("2001:db8:", "2001:db8:1::1", "2001:db8::/32");
+  network_is("2001:db8::", "2001:db8::1", "-1");   /* no network */
+  network_is("2001:db8::", "2001:db8::", "2001:db8::/128");
+  network_is("::ffff:10.0.0.0/104", "10.1.2.3", "10.0.0.0/8");
+  network_is("::ffff:10.1.2.3", "10.1.2.3", "10.1.2.3/32");
 }
 
 int main(void)

@@ -1,0 +1,395 @@
+/* One connection's TLS engine: the program's process, the handshake,
+   the relay and the program's end (tlsengine.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "env.h"
+#include "fd.h"
+#include "num.h"
+#include "pathexec.h"
+#include "tlsengine.h"
+#include "tlsrelay.h"
+
+/* The SSL_* block handed to the program: bounded. */
+#define VARS_MAX 16384
+
+static _Noreturn void die(const struct tlsengine *e, const char *what,
+                          const char *arg, int err)
+{
+  e->fatal(e->ctx, what, arg, err);
+  _exit(111);
+}
+
+/* A descriptor above the ones the program gets (0-2, 6, 7), so that
+   putting those in place can never clobber it. */
+static int high(const struct tlsengine *e, int fd)
+{
+  int h = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  if (h < 0) die(e, "unable to set up descriptors", "", errno);
+  close(fd);
+  return h;
+}
+
+static void make_pipe(const struct tlsengine *e, int p[2])
+{
+  if (pipe2(p, O_CLOEXEC) < 0) die(e, "unable to create pipe", "", errno);
+  p[0] = high(e, p[0]);
+  p[1] = high(e, p[1]);
+}
+
+/* As tcpserver's -g and -u: an id of 0 is kept. */
+static int set_ids(int on, uid_t uid, gid_t gid)
+{
+  if (!on) return 0;
+  if (gid && (setgroups(1, &gid) < 0 || setgid(gid) < 0)) return -1;
+  if (uid && setuid(uid) < 0) return -1;
+  return 0;
+}
+
+/* The engine's own confinement, once the program's process exists. */
+static void confine(const struct tlsengine *e)
+{
+  if (set_ids(e->set_tls_ids, e->tls_uid, e->tls_gid) < 0)
+    die(e, "unable to set the TLS engine's uid or gid", "", errno);
+  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/* SIGTERM (tlsserver's drain, a supervisor) reaches the program, which
+   then ends as it would under tcpserver; the engine relays its last
+   words and follows it. */
+static volatile pid_t program_pid;
+
+static void forward_term(int sig)
+{
+  /* A program under another uid cannot be signalled: the engine ends,
+     and the program reads EOF and writes into a closed pipe. */
+  if (program_pid > 0 && kill(program_pid, sig) < 0) _exit(111);
+}
+
+static void forward_signals(pid_t pid)
+{
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = forward_term;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  program_pid = pid;
+  sigaction(SIGTERM, &sa, 0);
+}
+
+static int pidfd_of(pid_t pid)
+{
+  return (int) syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* Leave as the program left: its exit code, or its signal. */
+static _Noreturn void exit_like(pid_t pid)
+{
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    sigset_t all;
+    signal(WTERMSIG(status), SIG_DFL);
+    sigfillset(&all);
+    sigprocmask(SIG_UNBLOCK, &all, 0);
+    raise(WTERMSIG(status));
+  }
+  _exit(111);
+}
+
+/* In the program's process: ids, then exec. */
+static _Noreturn void exec_program(const struct tlsengine *e, char **env)
+{
+  if (set_ids(e->set_prog_ids, e->prog_uid, e->prog_gid) < 0)
+    die(e, "unable to set uid or gid", "", errno);
+  signal(SIGPIPE, SIG_DFL);
+  pathexec_run(e->argv[0], e->argv, env);
+  die(e, "unable to run ", e->argv[0], errno);
+}
+
+static int handshake(const struct tlsengine *e, struct tls_conn **out)
+{
+  char why[TLS_WHY];
+  struct tls_conn *c = e->server ? tls_conn_accept(e->server, e->sock)
+                                 : tls_conn_connect(e->client, e->sock, e->name);
+  if (!c) {
+    e->log_fail(e->ctx, "out of memory");
+    return -1;
+  }
+  if (tls_conn_handshake(c, e->handshake_ms, why) < 0) {
+    e->log_fail(e->ctx, why);
+    tls_conn_free(c);
+    return -1;
+  }
+  e->log_tls(e->ctx, c);
+  *out = c;
+  return 0;
+}
+
+/* The banner, through TLS, before the program's first byte. */
+static int send_banner(const struct tlsengine *e, struct tls_conn *c)
+{
+  size_t done = 0;
+  while (done < e->bannerlen) {
+    ssize_t n = tls_conn_write(c, e->banner + done, e->bannerlen - done);
+    if (n > 0) { done += (size_t) n; continue; }
+    if (n == TLS_IO_ERROR) return -1;
+    struct pollfd p = { e->sock, n == TLS_IO_WANT_READ ? POLLIN : POLLOUT, 0 };
+    if (poll(&p, 1, e->handshake_ms) <= 0) return -1;
+  }
+  return 0;
+}
+
+static void relay(const struct tlsengine *e, struct tls_conn *c, int to, int from,
+                  pid_t pid)
+{
+  char why[TLS_WHY];
+  int pidfd = pidfd_of(pid);
+  if (e->bannerlen && send_banner(e, c) < 0) {
+    close(to);
+    close(from);
+    return;
+  }
+  tlsrelay_run(c, e->sock, to, from, pidfd, why);
+  if (pidfd >= 0) close(pidfd);
+}
+
+/* Read the variables block (the program's process, before exec): its
+   length, 0 when the engine closed the pipe without one. */
+static size_t read_block(int fd, char *buf, size_t n)
+{
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(fd, buf + got, n - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += (size_t) r;
+  }
+  return got;
+}
+
+static _Noreturn void waiting_program(const struct tlsengine *e, int go,
+                                      int in, int out)
+{
+  static char block[VARS_MAX];
+  size_t n = read_block(go, block, sizeof block);
+  if (!n) _exit(111);   /* no handshake: the engine has said why */
+  close(go);
+  close(e->sock);
+  struct envb env;
+  envb_init(&env, (char **) e->envp);
+  tls_scrub_env(&env, e->envp);
+  for (size_t i = 0; i < n && block[i]; i += strlen(block + i) + 1)
+    envb_put(&env, block + i, strlen(block + i));
+  char **vec = envb_vec(&env);
+  if (!vec) die(e, "out of memory", "", ENOMEM);
+  if (fd_move(e->fd_read, in) < 0 || fd_move(e->fd_write, out) < 0)
+    die(e, "unable to set up descriptors", "", errno);
+  exec_program(e, vec);
+}
+
+/* TLS from the start: the program waits for the handshake. */
+static _Noreturn void run_direct(const struct tlsengine *e)
+{
+  int go[2], in[2], out[2];
+  make_pipe(e, go);
+  make_pipe(e, in);
+  make_pipe(e, out);
+  pid_t pid = fork();
+  if (pid < 0) die(e, "unable to fork", "", errno);
+  if (pid == 0) {
+    close(go[1]); close(in[1]); close(out[0]);
+    waiting_program(e, go[0], in[0], out[1]);
+  }
+  close(go[0]); close(in[0]); close(out[1]);
+  forward_signals(pid);
+  confine(e);
+  struct tls_conn *c;
+  if (handshake(e, &c) < 0) {
+    close(go[1]);
+    waitpid(pid, 0, 0);
+    _exit(111);
+  }
+  static char block[VARS_MAX];
+  size_t n = tls_conn_vars_block(c, e->full, block, sizeof block);
+  if (!n || write_all(go[1], block, n) < 0) {
+    close(go[1]);
+    waitpid(pid, 0, 0);
+    _exit(111);
+  }
+  close(go[1]);
+  relay(e, c, in[1], out[0], pid);
+  exit_like(pid);
+}
+
+/* What failed in the program's process before exec, sent back to the
+   engine, which reports it. */
+struct start_failure { int setting_ids; int err; };
+
+/* The program's process: its descriptors (every source above 9, so no
+   move clobbers another), its ids, exec.  After vfork it may only use
+   the stack and system calls. */
+static _Noreturn void program_process(const struct tlsengine *e, char **env,
+                                      const int *from, const int *to, size_t n,
+                                      int report)
+{
+  struct start_failure f = { 0, 0 };
+  for (size_t i = 0; i < n; i++)
+    if (dup2(from[i], to[i]) < 0) goto failed;
+  if (set_ids(e->set_prog_ids, e->prog_uid, e->prog_gid) < 0) {
+    f.setting_ids = 1;
+    goto failed;
+  }
+  signal(SIGPIPE, SIG_DFL);
+  pathexec_run(e->argv[0], e->argv, env);
+failed:
+  f.err = errno;
+  if (write(report, &f, sizeof f) < 0) _exit(111);
+  _exit(111);
+}
+
+/* Start the program with from[i] on to[i]: vfork when there are no ids
+   to set (the engine's memory is not copied), else fork.  Returns its
+   pid; a failure to start it ends the engine (reported). */
+static pid_t start_program(const struct tlsengine *e, char **env,
+                           const int *from, const int *to, size_t n)
+{
+  int report[2];
+  make_pipe(e, report);
+  pid_t pid = e->set_prog_ids ? fork() : vfork();
+  if (pid == 0) program_process(e, env, from, to, n, report[1]);
+  if (pid < 0) die(e, "unable to fork", "", errno);
+  close(report[1]);
+  struct start_failure f;
+  ssize_t got = read(report[0], &f, sizeof f);
+  close(report[0]);
+  if (got == (ssize_t) sizeof f) {
+    waitpid(pid, 0, 0);
+    if (f.setting_ids) die(e, "unable to set uid or gid", "", f.err);
+    die(e, "unable to run ", e->argv[0], f.err);
+  }
+  return pid;
+}
+
+/* No ids to give the program: the handshake first, then the program,
+   started with vfork (one fork of the engine fewer a connection). */
+static _Noreturn void run_spawned(const struct tlsengine *e)
+{
+  confine(e);
+  struct tls_conn *c;
+  if (handshake(e, &c) < 0) _exit(111);
+  struct envb env;
+  envb_init(&env, (char **) e->envp);
+  tls_scrub_env(&env, e->envp);
+  char **vec = tls_conn_vars(c, e->full, &env) < 0 ? 0 : envb_vec(&env);
+  if (!vec) die(e, "out of memory", "", ENOMEM);
+  int in[2], out[2];
+  make_pipe(e, in);
+  make_pipe(e, out);
+  const int from[] = { in[0], out[1] }, to[] = { e->fd_read, e->fd_write };
+  pid_t pid = start_program(e, vec, from, to, 2);
+  close(in[0]); close(out[1]);
+  forward_signals(pid);
+  relay(e, c, in[1], out[0], pid);
+  exit_like(pid);
+}
+
+static void put_fd_var(struct envb *env, const char *name, int fd)
+{
+  char num[FMT_ULONG];
+  fmt_ulong(num, (unsigned long) fd);
+  envb_set(env, name, num);
+}
+
+/* Where the program finds the UCSPI-TLS descriptors: single digits, so
+   that a shell script can name them (sh takes no "<&10"). */
+enum { CTL_FD = 3, READ_FD = 4, WRITE_FD = 5 };
+
+/* The program's environment for UCSPI-TLS; exits when out of memory. */
+static char **ucspitls_env(const struct tlsengine *e, struct envb *env)
+{
+  envb_init(env, (char **) e->envp);
+  tls_scrub_env(env, e->envp);
+  put_fd_var(env, "SSLCTLFD", CTL_FD);
+  put_fd_var(env, "SSLREADFD", READ_FD);
+  put_fd_var(env, "SSLWRITEFD", WRITE_FD);
+  char **vec = envb_vec(env);
+  if (!vec) die(e, "out of memory", "", ENOMEM);
+  return vec;
+}
+
+/* The program's request on the control descriptor: 'y', 'Y', or 0 when
+   it ended (or closed it) without asking. */
+static int wait_request(int ctl, pid_t pid)
+{
+  int pidfd = pidfd_of(pid);
+  for (;;) {
+    struct pollfd p[2] = { { ctl, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
+    if (poll(p, pidfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR) break;
+    if (p[0].revents) {
+      char ch;
+      ssize_t r = read(ctl, &ch, 1);
+      if (r < 0 && errno == EINTR) continue;
+      if (pidfd >= 0) close(pidfd);
+      return r == 1 && (ch == 'y' || ch == 'Y') ? ch : 0;
+    }
+    if (p[1].revents) break;
+  }
+  if (pidfd >= 0) close(pidfd);
+  return 0;
+}
+
+/* UCSPI-TLS: the program starts in cleartext and asks for TLS. */
+static _Noreturn void run_ucspitls(const struct tlsengine *e)
+{
+  int ctl[2], rd[2], wr[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0)
+    die(e, "unable to create socket", "", errno);
+  ctl[0] = high(e, ctl[0]);
+  ctl[1] = high(e, ctl[1]);
+  make_pipe(e, rd);
+  make_pipe(e, wr);
+  struct envb env;
+  char **vec = ucspitls_env(e, &env);
+  int sock = fcntl(e->sock, F_DUPFD_CLOEXEC, 10);
+  if (sock < 0) die(e, "unable to set up descriptors", "", errno);
+  const int from[] = { ctl[1], rd[0], wr[1], sock, sock };
+  const int to[] = { CTL_FD, READ_FD, WRITE_FD, e->fd_read, e->fd_write };
+  pid_t pid = start_program(e, vec, from, to, 5);
+  close(ctl[1]); close(rd[0]); close(wr[1]); close(sock);
+  forward_signals(pid);
+  confine(e);
+  int ask = wait_request(ctl[0], pid);
+  struct tls_conn *c;
+  if (!ask || handshake(e, &c) < 0) {
+    close(rd[1]); close(wr[0]); close(ctl[0]);
+    exit_like(pid);
+  }
+  if (ask == 'Y') {
+    static char block[VARS_MAX];
+    size_t n = tls_conn_vars_block(c, e->full, block, sizeof block);
+    if (n) write_all(ctl[0], block, n);
+  }
+  close(ctl[0]);
+  relay(e, c, rd[1], wr[0], pid);
+  exit_like(pid);
+}
+
+void tlsengine_run(const struct tlsengine *e)
+{
+  signal(SIGPIPE, SIG_IGN);
+  if (e->ucspitls) run_ucspitls(e);
+  if (!e->set_tls_ids && !e->set_prog_ids) run_spawned(e);
+  run_direct(e);
+}
