@@ -220,7 +220,7 @@ sub swap_tests {
     my $dl = system("cd $tmp && apt-get download ucspi-tcp-ipv6 >$tmp/dl6.log 2>&1") == 0;
     my ($ipv6deb) = glob("$tmp/ucspi-tcp-ipv6_*.deb");
     skip "ucspi-tcp-ipv6 cannot be downloaded: " . slurp("$tmp/dl6.log"), 5 unless $dl && $ipv6deb;
-    %st = map { $_ => $st{$_} } grep { /^(libc6|debconf|djbdns-utils|axfrdns|needs-ucspi-tcp)$/ } keys %st;
+    %st = map { $_ => $st{$_} } grep { /^(libc6|libssl3|debconf|djbdns-utils|axfrdns|needs-ucspi-tcp)$/ } keys %st;
     $write->("$r2/var/lib/dpkg/status");
     my $d2 = "dpkg --root=$r2 --force-not-root";
     my $status2 = sub { scalar `dpkg-query --root=$r2 -W -f='\${Status}' $_[0] 2>/dev/null` };
