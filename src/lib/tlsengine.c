@@ -17,12 +17,10 @@
 #include "num.h"
 #include "pathexec.h"
 #include "tlsengine.h"
+#include "tlsengine_parts.h"
 #include "tlsrelay.h"
 
-/* The SSL_* block handed to the program: bounded. */
-#define VARS_MAX 16384
-
-static _Noreturn void die(const struct tlsengine *e, const char *what,
+_Noreturn void engine_die(const struct tlsengine *e, const char *what,
                           const char *arg, int err)
 {
   e->fatal(e->ctx, what, arg, err);
@@ -31,19 +29,19 @@ static _Noreturn void die(const struct tlsengine *e, const char *what,
 
 /* A descriptor above the ones the program gets (0-2, 6, 7), so that
    putting those in place can never clobber it. */
-static int high(const struct tlsengine *e, int fd)
+int engine_high(const struct tlsengine *e, int fd)
 {
   int h = fcntl(fd, F_DUPFD_CLOEXEC, 10);
-  if (h < 0) die(e, "unable to set up descriptors", "", errno);
+  if (h < 0) engine_die(e, "unable to set up descriptors", "", errno);
   close(fd);
   return h;
 }
 
-static void make_pipe(const struct tlsengine *e, int p[2])
+void engine_make_pipe(const struct tlsengine *e, int p[2])
 {
-  if (pipe2(p, O_CLOEXEC) < 0) die(e, "unable to create pipe", "", errno);
-  p[0] = high(e, p[0]);
-  p[1] = high(e, p[1]);
+  if (pipe2(p, O_CLOEXEC) < 0) engine_die(e, "unable to create pipe", "", errno);
+  p[0] = engine_high(e, p[0]);
+  p[1] = engine_high(e, p[1]);
 }
 
 /* As tcpserver's -g and -u: an id of 0 is kept. */
@@ -56,10 +54,10 @@ static int set_ids(int on, uid_t uid, gid_t gid)
 }
 
 /* The engine's own confinement, once the program's process exists. */
-static void confine(const struct tlsengine *e)
+void engine_confine(const struct tlsengine *e)
 {
   if (set_ids(e->set_tls_ids, e->tls_uid, e->tls_gid) < 0)
-    die(e, "unable to set the TLS engine's uid or gid", "", errno);
+    engine_die(e, "unable to set the TLS engine's uid or gid", "", errno);
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
@@ -76,7 +74,7 @@ static void forward_term(int sig)
   if (program_pid > 0 && kill(program_pid, sig) < 0) _exit(111);
 }
 
-static void forward_signals(pid_t pid)
+void engine_forward_signals(pid_t pid)
 {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -87,13 +85,13 @@ static void forward_signals(pid_t pid)
   sigaction(SIGTERM, &sa, 0);
 }
 
-static int pidfd_of(pid_t pid)
+int engine_pidfd_of(pid_t pid)
 {
   return (int) syscall(SYS_pidfd_open, pid, 0);
 }
 
 /* Leave as the program left: its exit code, or its signal. */
-static _Noreturn void exit_like(pid_t pid)
+_Noreturn void engine_exit_like(pid_t pid)
 {
   int status;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
@@ -112,13 +110,13 @@ static _Noreturn void exit_like(pid_t pid)
 static _Noreturn void exec_program(const struct tlsengine *e, char **env)
 {
   if (set_ids(e->set_prog_ids, e->prog_uid, e->prog_gid) < 0)
-    die(e, "unable to set uid or gid", "", errno);
+    engine_die(e, "unable to set uid or gid", "", errno);
   signal(SIGPIPE, SIG_DFL);
   pathexec_run(e->argv[0], e->argv, env);
-  die(e, "unable to run ", e->argv[0], errno);
+  engine_die(e, "unable to run ", e->argv[0], errno);
 }
 
-static int handshake(const struct tlsengine *e, struct tls_conn **out)
+int engine_handshake(const struct tlsengine *e, struct tls_conn **out)
 {
   char why[TLS_WHY];
   struct tls_conn *c = e->server ? tls_conn_accept(e->server, e->sock)
@@ -151,11 +149,11 @@ static int send_banner(const struct tlsengine *e, struct tls_conn *c)
   return 0;
 }
 
-static void relay(const struct tlsengine *e, struct tls_conn *c, int to, int from,
+void engine_relay(const struct tlsengine *e, struct tls_conn *c, int to, int from,
                   pid_t pid)
 {
   char why[TLS_WHY];
-  int pidfd = pidfd_of(pid);
+  int pidfd = engine_pidfd_of(pid);
   if (e->bannerlen && send_banner(e, c) < 0) {
     close(to);
     close(from);
@@ -193,9 +191,9 @@ static _Noreturn void waiting_program(const struct tlsengine *e, int go,
   for (size_t i = 0; i < n && block[i]; i += strlen(block + i) + 1)
     envb_put(&env, block + i, strlen(block + i));
   char **vec = envb_vec(&env);
-  if (!vec) die(e, "out of memory", "", ENOMEM);
+  if (!vec) engine_die(e, "out of memory", "", ENOMEM);
   if (fd_move(e->fd_read, in) < 0 || fd_move(e->fd_write, out) < 0)
-    die(e, "unable to set up descriptors", "", errno);
+    engine_die(e, "unable to set up descriptors", "", errno);
   exec_program(e, vec);
 }
 
@@ -203,20 +201,20 @@ static _Noreturn void waiting_program(const struct tlsengine *e, int go,
 static _Noreturn void run_direct(const struct tlsengine *e)
 {
   int go[2], in[2], out[2];
-  make_pipe(e, go);
-  make_pipe(e, in);
-  make_pipe(e, out);
+  engine_make_pipe(e, go);
+  engine_make_pipe(e, in);
+  engine_make_pipe(e, out);
   pid_t pid = fork();
-  if (pid < 0) die(e, "unable to fork", "", errno);
+  if (pid < 0) engine_die(e, "unable to fork", "", errno);
   if (pid == 0) {
     close(go[1]); close(in[1]); close(out[0]);
     waiting_program(e, go[0], in[0], out[1]);
   }
   close(go[0]); close(in[0]); close(out[1]);
-  forward_signals(pid);
-  confine(e);
+  engine_forward_signals(pid);
+  engine_confine(e);
   struct tls_conn *c;
-  if (handshake(e, &c) < 0) {
+  if (engine_handshake(e, &c) < 0) {
     close(go[1]);
     waitpid(pid, 0, 0);
     _exit(111);
@@ -229,8 +227,8 @@ static _Noreturn void run_direct(const struct tlsengine *e)
     _exit(111);
   }
   close(go[1]);
-  relay(e, c, in[1], out[0], pid);
-  exit_like(pid);
+  engine_relay(e, c, in[1], out[0], pid);
+  engine_exit_like(pid);
 }
 
 /* What failed in the program's process before exec, sent back to the
@@ -262,22 +260,22 @@ failed:
 /* Start the program with from[i] on to[i]: vfork when there are no ids
    to set (the engine's memory is not copied), else fork.  Returns its
    pid; a failure to start it ends the engine (reported). */
-static pid_t start_program(const struct tlsengine *e, char **env,
+pid_t engine_start_program(const struct tlsengine *e, char **env,
                            const int *from, const int *to, size_t n)
 {
   int report[2];
-  make_pipe(e, report);
+  engine_make_pipe(e, report);
   pid_t pid = e->set_prog_ids ? fork() : vfork();
   if (pid == 0) program_process(e, env, from, to, n, report[1]);
-  if (pid < 0) die(e, "unable to fork", "", errno);
+  if (pid < 0) engine_die(e, "unable to fork", "", errno);
   close(report[1]);
   struct start_failure f;
   ssize_t got = read(report[0], &f, sizeof f);
   close(report[0]);
   if (got == (ssize_t) sizeof f) {
     waitpid(pid, 0, 0);
-    if (f.setting_ids) die(e, "unable to set uid or gid", "", f.err);
-    die(e, "unable to run ", e->argv[0], f.err);
+    if (f.setting_ids) engine_die(e, "unable to set uid or gid", "", f.err);
+    engine_die(e, "unable to run ", e->argv[0], f.err);
   }
   return pid;
 }
@@ -286,110 +284,29 @@ static pid_t start_program(const struct tlsengine *e, char **env,
    started with vfork (one fork of the engine fewer a connection). */
 static _Noreturn void run_spawned(const struct tlsengine *e)
 {
-  confine(e);
+  engine_confine(e);
   struct tls_conn *c;
-  if (handshake(e, &c) < 0) _exit(111);
+  if (engine_handshake(e, &c) < 0) _exit(111);
   struct envb env;
   envb_init(&env, (char **) e->envp);
   tls_scrub_env(&env, e->envp);
   char **vec = tls_conn_vars(c, e->full, &env) < 0 ? 0 : envb_vec(&env);
-  if (!vec) die(e, "out of memory", "", ENOMEM);
+  if (!vec) engine_die(e, "out of memory", "", ENOMEM);
   int in[2], out[2];
-  make_pipe(e, in);
-  make_pipe(e, out);
+  engine_make_pipe(e, in);
+  engine_make_pipe(e, out);
   const int from[] = { in[0], out[1] }, to[] = { e->fd_read, e->fd_write };
-  pid_t pid = start_program(e, vec, from, to, 2);
+  pid_t pid = engine_start_program(e, vec, from, to, 2);
   close(in[0]); close(out[1]);
-  forward_signals(pid);
-  relay(e, c, in[1], out[0], pid);
-  exit_like(pid);
-}
-
-static void put_fd_var(struct envb *env, const char *name, int fd)
-{
-  char num[FMT_ULONG];
-  fmt_ulong(num, (unsigned long) fd);
-  envb_set(env, name, num);
-}
-
-/* Where the program finds the UCSPI-TLS descriptors: single digits, so
-   that a shell script can name them (sh takes no "<&10"). */
-enum { CTL_FD = 3, READ_FD = 4, WRITE_FD = 5 };
-
-/* The program's environment for UCSPI-TLS; exits when out of memory. */
-static char **ucspitls_env(const struct tlsengine *e, struct envb *env)
-{
-  envb_init(env, (char **) e->envp);
-  tls_scrub_env(env, e->envp);
-  put_fd_var(env, "SSLCTLFD", CTL_FD);
-  put_fd_var(env, "SSLREADFD", READ_FD);
-  put_fd_var(env, "SSLWRITEFD", WRITE_FD);
-  char **vec = envb_vec(env);
-  if (!vec) die(e, "out of memory", "", ENOMEM);
-  return vec;
-}
-
-/* The program's request on the control descriptor: 'y', 'Y', or 0 when
-   it ended (or closed it) without asking. */
-static int wait_request(int ctl, pid_t pid)
-{
-  int pidfd = pidfd_of(pid);
-  for (;;) {
-    struct pollfd p[2] = { { ctl, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
-    if (poll(p, pidfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR) break;
-    if (p[0].revents) {
-      char ch;
-      ssize_t r = read(ctl, &ch, 1);
-      if (r < 0 && errno == EINTR) continue;
-      if (pidfd >= 0) close(pidfd);
-      return r == 1 && (ch == 'y' || ch == 'Y') ? ch : 0;
-    }
-    if (p[1].revents) break;
-  }
-  if (pidfd >= 0) close(pidfd);
-  return 0;
-}
-
-/* UCSPI-TLS: the program starts in cleartext and asks for TLS. */
-static _Noreturn void run_ucspitls(const struct tlsengine *e)
-{
-  int ctl[2], rd[2], wr[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0)
-    die(e, "unable to create socket", "", errno);
-  ctl[0] = high(e, ctl[0]);
-  ctl[1] = high(e, ctl[1]);
-  make_pipe(e, rd);
-  make_pipe(e, wr);
-  struct envb env;
-  char **vec = ucspitls_env(e, &env);
-  int sock = fcntl(e->sock, F_DUPFD_CLOEXEC, 10);
-  if (sock < 0) die(e, "unable to set up descriptors", "", errno);
-  const int from[] = { ctl[1], rd[0], wr[1], sock, sock };
-  const int to[] = { CTL_FD, READ_FD, WRITE_FD, e->fd_read, e->fd_write };
-  pid_t pid = start_program(e, vec, from, to, 5);
-  close(ctl[1]); close(rd[0]); close(wr[1]); close(sock);
-  forward_signals(pid);
-  confine(e);
-  int ask = wait_request(ctl[0], pid);
-  struct tls_conn *c;
-  if (!ask || handshake(e, &c) < 0) {
-    close(rd[1]); close(wr[0]); close(ctl[0]);
-    exit_like(pid);
-  }
-  if (ask == 'Y') {
-    static char block[VARS_MAX];
-    size_t n = tls_conn_vars_block(c, e->full, block, sizeof block);
-    if (n) write_all(ctl[0], block, n);
-  }
-  close(ctl[0]);
-  relay(e, c, rd[1], wr[0], pid);
-  exit_like(pid);
+  engine_forward_signals(pid);
+  engine_relay(e, c, in[1], out[0], pid);
+  engine_exit_like(pid);
 }
 
 void tlsengine_run(const struct tlsengine *e)
 {
   signal(SIGPIPE, SIG_IGN);
-  if (e->ucspitls) run_ucspitls(e);
+  if (e->ucspitls) engine_run_ucspitls(e);
   if (!e->set_tls_ids && !e->set_prog_ids) run_spawned(e);
   run_direct(e);
 }
