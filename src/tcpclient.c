@@ -30,6 +30,14 @@ static void setup_descriptors(int fd)
     msg_fatal_sys("unable to set up descriptor 7");
 }
 
+/* A client_stop, in the reference's words. */
+static _Noreturn void stopped(const struct client_stop *stop)
+{
+  if (!stop->what) _exit(111);
+  if (stop->sys) msg_fatal_sys(stop->what, stop->arg);
+  msg_fatal(111, stop->what, stop->arg);
+}
+
 int main(int argc, char **argv)
 {
   extern char **environ;
@@ -47,32 +55,17 @@ int main(int argc, char **argv)
   argv += optind;
   if (!o.verbosity) msg_quiet(1);
 
-  const char *host = argv[0];
-  if (!host) msg_usage(USAGE);
-  const char *service = argv[1];
-  if (!service) msg_usage(USAGE);
-  char **prog = argv + 2;
-  if (!*prog) msg_usage(USAGE);
+  const char *host;
   unsigned port;
-  if (port_parse(service, &port) < 0)
-    msg_fatal(111, "unable to figure out port number for ", service);
+  char **prog;
+  struct client_stop stop;
+  int r = client_operands(argv, &host, &port, &prog, &stop);
+  if (r == -1) msg_usage(USAGE);
+  if (r < 0) stopped(&stop);
 
-  enum client_failure why;
-  int fd = client_connect(&o, host, port, &why);
-  if (fd < 0 && why == CLIENT_UNREACHED) _exit(111);
-  if (fd < 0 && (why == CLIENT_SOCKET || why == CLIENT_BIND))
-    msg_fatal_sys(client_failure_text(why));
-  if (fd < 0 && why == CLIENT_RESOLVE)
-    msg_fatal_sys(client_failure_text(why), host);
-  if (fd < 0) msg_fatal(111, client_failure_text(why), host);
-
-  struct envb e;
-  envb_init(&e, environ);
-  int r = client_environment(fd, &o, &e);
-  if (r == -1) msg_fatal_sys("unable to get local address");
-  if (r == -3) msg_fatal_sys("unable to get remote address");
-  char **env = r < 0 ? 0 : envb_vec(&e);
-  if (!env) msg_fatal(111, "out of memory");
+  char **env;
+  int fd = client_open(&o, host, port, environ, &env, &stop);
+  if (fd < 0) stopped(&stop);
   setup_descriptors(fd);
   signal(SIGPIPE, SIG_DFL);
   pathexec_run(prog[0], prog, env);

@@ -10,6 +10,7 @@
 #include "logline.h"
 #include "msg.h"
 #include "num.h"
+#include "port.h"
 #include "resolve.h"
 #include "tcpconnect.h"
 
@@ -204,4 +205,49 @@ int client_environment(int fd, const struct client_options *o, struct envb *e)
                       o->infotimeout, info))
     t.remoteinfo = info;
   return tcpenv_apply(e, &t) < 0 ? -2 : 0;
+}
+
+static int stop_with(struct client_stop *stop, const char *what, const char *arg, int sys)
+{
+  stop->what = what;
+  stop->arg = arg;
+  stop->sys = sys;
+  return -1;
+}
+
+int client_operands(char **argv, const char **host, unsigned *port,
+                    char ***prog, struct client_stop *stop)
+{
+  if (!argv[0] || !argv[1] || !argv[2]) return -1;
+  *host = argv[0];
+  *prog = argv + 2;
+  if (port_parse(argv[1], port) < 0) {
+    stop_with(stop, "unable to figure out port number for ", argv[1], 0);
+    return -2;
+  }
+  return 0;
+}
+
+int client_open(const struct client_options *o, const char *host, unsigned port,
+                char **base, char ***env, struct client_stop *stop)
+{
+  enum client_failure why;
+  int fd = client_connect(o, host, port, &why);
+  if (fd < 0) {
+    switch (why) {
+    case CLIENT_UNREACHED: return stop_with(stop, NULL, "", 0);
+    case CLIENT_SOCKET:
+    case CLIENT_BIND: return stop_with(stop, client_failure_text(why), "", 1);
+    case CLIENT_RESOLVE: return stop_with(stop, client_failure_text(why), host, 1);
+    default: return stop_with(stop, client_failure_text(why), host, 0);
+    }
+  }
+  struct envb e;
+  envb_init(&e, base);
+  int r = client_environment(fd, o, &e);
+  if (r == -1) return stop_with(stop, "unable to get local address", "", 1);
+  if (r == -3) return stop_with(stop, "unable to get remote address", "", 1);
+  *env = r < 0 ? NULL : envb_vec(&e);
+  if (!*env) return stop_with(stop, "out of memory", "", 0);
+  return fd;
 }

@@ -60,4 +60,23 @@ const char *client_failure_text(enum client_failure why);
    when the socket's local or remote address cannot be had (errno); -2
    out of memory. */
 int client_environment(int fd, const struct client_options *o, struct envb *e);
+
+/* Why a client cannot go on, in the words of its message:
+   "PROG: fatal: WHAT ARG" (and ": REASON" from errno when sys);
+   what NULL: reported already (every address failed), exit 111. */
+struct client_stop {
+  const char *what, *arg;
+  int sys;
+};
+
+/* The operands host, port and program of argv (after the options):
+   0; -1 one is missing (the usage); -2 the port has no number (*stop
+   says so). */
+int client_operands(char **argv, const char **host, unsigned *port,
+                    char ***prog, struct client_stop *stop);
+
+/* Connect to host:port and gather the program's environment on top of
+   base: the socket and *env, or -1 with *stop. */
+int client_open(const struct client_options *o, const char *host, unsigned port,
+                char **base, char ***env, struct client_stop *stop);
 #endif
