@@ -83,15 +83,7 @@ sub service_dir {
 
 # ---- processes
 
-sub ours_running {
-  my @pids;
-  for my $d (glob('/proc/[0-9]*')) {
-    my $cwd = readlink("$d/cwd");
-    push @pids, $d =~ m{(\d+)$} if defined $cwd && index($cwd, $scratch) == 0;
-  }
-  return grep { $_ != $$ } @pids;
-}
-
+sub ours_running { return working_in($scratch) }
 sub kill_all {
   for my $sig ('TERM', 'KILL') {
     my @p = ours_running();

@@ -30,15 +30,7 @@ my $scratch = tempdir(CLEANUP => 1);
 chmod 0755, $scratch;
 my @started;
 
-# Every process working inside the scratch directory, by pid.
-sub ours_running {
-  my @pids;
-  for my $d (glob('/proc/[0-9]*')) {
-    my $cwd = readlink("$d/cwd");
-    push @pids, $d =~ m{(\d+)$} if defined $cwd && index($cwd, $scratch) == 0;
-  }
-  return grep { $_ != $$ } @pids;
-}
+sub ours_running { return working_in($scratch) }
 sub kill_all {
   for my $sig ('TERM', 'KILL') {
     my @p = (@started, ours_running());

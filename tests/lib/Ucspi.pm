@@ -128,7 +128,7 @@ our @EXPORT = qw(ours ref_bin have_ref have_tool ipv6_bin have_ipv6
   line_within read_to_eof fetch free_port wait_until env_of count_of
   private_net need_private_net
   tmpdir slurp spew show show_text
-  fd_count children cpu_ticks);
+  fd_count children cpu_ticks working_in);
 
 my $owner = $$;          # forked children must not clean up the test's processes
 my %started;             # pid => 1 for every process still to be reaped
@@ -445,6 +445,18 @@ sub children {
     push @kids, [$p, $1] if $2 == $ppid;
   }
   return @kids;
+}
+
+# Every process (but this one) whose working directory is dir or below:
+# what a supervisor started from a service directory there.
+sub working_in {
+  my ($dir) = @_;
+  my @pids;
+  for my $d (glob('/proc/[0-9]*')) {
+    my $cwd = readlink("$d/cwd");
+    push @pids, $d =~ m{(\d+)$} if defined $cwd && index($cwd, $dir) == 0;
+  }
+  return grep { $_ != $$ } @pids;
 }
 
 sub cpu_ticks {
