@@ -148,6 +148,10 @@ void kids_add(struct server *srv, pid_t pid, const struct peer *p)
 static void child_ended(struct server *srv, pid_t pid, int status)
 {
   struct child_entry gone;
+  const char *what, *arg;
+  int err;
+  if (launch_failure(&srv->launch, pid, &what, &arg, &err))
+    log_drop(&srv->opt, what, arg, err);
   if (clientcount_remove(&srv->clients, pid, &gone) == 0) forget(srv, &gone);
   log_end(srv, pid, status);
   log_status(srv, kids_live(srv));

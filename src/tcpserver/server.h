@@ -33,6 +33,7 @@
 #include "clientkey.h"
 #include "env.h"
 #include "ident.h"
+#include "launch.h"
 #include "names.h"
 #include "proxy.h"
 #include "proxywait.h"
@@ -212,6 +213,8 @@ struct server {
   int drain_stage;               /* 0 waiting, 1 TERM sent, 2 KILL sent */
   long long drain_next;          /* when the next stage starts (ms) */
   struct front front;            /* -G: the line to the front; fd -1: none */
+  struct launch launch;          /* the fast launch's slots */
+  const char *path;              /* $PATH, for the fast launch's search */
 };
 
 /* An impossible state: the server says where and ends (111), rather
@@ -243,6 +246,9 @@ int signals_take(void);
 void signals_close(void);
 void signals_for_child(const struct server *srv);
 void signals_for_program(const struct server *srv);
+/* The signals signals_for_program sets back to SIG_DFL, into sigs (room
+   for 5), 0 after the last. */
+void signals_handled(const struct server *srv, int *sigs);
 
 /* log.c */
 void log_init(const char *prog, pid_t server);
