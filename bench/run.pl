@@ -79,6 +79,7 @@ sub server_configs {
   }
   push @cfg, ['limit fork', "$tools/bareloop", 'fork', $child];
   push @cfg, ['limit vfork', "$tools/bareloop", 'vfork', $child];
+  push @cfg, ['limit clone', "$tools/bareloop", 'clone', $child];
   return @cfg;
 }
 
@@ -412,7 +413,7 @@ say_("Run by `make bench` on $date, $uname, $cpus CPUs; $rounds interleaved roun
 # Our build as a path inside the source tree when it is one, so that the
 # report does not name the machine's directories.
 (my $ours_shown = $ours) =~ s{^\Q${\ Cwd::getcwd()}\E/}{};
-say_("Ours: `$ours_shown`; reference: Debian's ucspi-tcp 0.88 in /usr/bin; limit: `bench/bareloop` (accept, then fork or vfork and exec, nothing else).");
+say_("Ours: `$ours_shown`; reference: Debian's ucspi-tcp 0.88 in /usr/bin; limit: `bench/bareloop` (accept, then fork, vfork or clone(CLONE_VM) and exec, nothing else).");
 say_("Service: `bench/okchild` (static, on musl when there is musl-gcc; writes \"ok\\n\"). Client: `bench/loadgen -c C -n $conns -t $run_seconds -e 3 127.0.0.1 PORT` (connect to EOF).");
 say_("Servers: `tcpserver -1 -q -H -R -l x -c 200 [-b 1024] [-x rules.cdb] 127.0.0.1 0 okchild`.");
 my @not_run = grep { !$only{$_} } @parts;

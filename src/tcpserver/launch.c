@@ -4,12 +4,13 @@
 #include <netinet/tcp.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdalign.h>
 #include <string.h>
 #include <sys/mman.h>
 #include "launch.h"
 #include "pathexec.h"
 #include "rawsys.h"
+
+#if RAWSYS_OK
 
 enum { STEP_NONE, STEP_BANNER, STEP_FDS, STEP_EXEC };
 
@@ -19,18 +20,12 @@ struct launch_slot {
   volatile pid_t busy;
   pid_t pid;
   struct launch_job job;
-  alignas(16) char data[LAUNCH_DATA];
-  alignas(16) char stack[LAUNCH_STACK];
+  char data[LAUNCH_DATA] __attribute__((aligned(16)));
+  char stack[LAUNCH_STACK] __attribute__((aligned(16)));
 };
 
 #define SLOT_OF(j) ((struct launch_slot *) ((char *) (j) - offsetof(struct launch_slot, job)))
 
-int launch_available(void)
-{
-  return RAWSYS_OK;
-}
-
-#if RAWSYS_OK
 
 static _Noreturn void failed(struct launch_job *j, int step, long err)
 {

@@ -20,7 +20,8 @@
 
    Used for what the vfork child would do with no log line of its own:
    the fast path, an admitted connection, verbosity below -v, exec of
-   the program (not a server program's own run). */
+   the program (not a server program's own run), on the architectures
+   rawsys.h knows (elsewhere launch_job always says none is free). */
 
 #define LAUNCH_SLOTS 32
 #define LAUNCH_DATA (24 * 1024)   /* the copied environment and banner */
@@ -51,8 +52,6 @@ struct launch {
   int off;                       /* unavailable here: never tried again */
 };
 
-/* 1 when this build can launch so (RAWSYS_OK). */
-int launch_available(void);
 /* A free slot's job, to be filled (envp and banner by launch_copy_*),
    or NULL when none is free (the caller uses vfork then). */
 struct launch_job *launch_job(struct launch *l);
