@@ -213,6 +213,10 @@ struct server {
   int drain_stage;               /* 0 waiting, 1 TERM sent, 2 KILL sent */
   long long drain_next;          /* when the next stage starts (ms) */
   struct front front;            /* -G: the line to the front; fd -1: none */
+  /* Children started while many live, looked at DEFER_MS later (kids.c),
+     oldest first; allocated on first use. */
+  struct deferred { pid_t pid; long long since; } *deferred;
+  size_t defer_first, ndeferred;
   struct launch launch;          /* the fast launch's slots */
   const char *path;              /* $PATH, for the fast launch's search */
 };
@@ -278,6 +282,11 @@ void kids_start_reaper(struct server *srv);
 size_t kids_live(const struct server *srv);
 void kids_add(struct server *srv, pid_t pid, const struct peer *p);
 void kids_reap_ready(struct server *srv);
+/* The children deferred from the reaper whose time has come (all: every
+   one): each reaped if it ended, else watched. */
+void kids_settle(struct server *srv, int all);
+/* ms, or less: when the oldest deferred child is due. */
+int kids_timeout_ms(const struct server *srv, int ms);
 void kids_reap_any(struct server *srv);
 void kids_reaper_news(struct server *srv);
 void kids_flush(struct server *srv);
