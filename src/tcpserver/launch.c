@@ -90,9 +90,22 @@ static int slot_free(const struct launch_slot *s)
   return __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) == 0 && !s->job.failed_step;
 }
 
+/* Under AddressSanitizer the child would run the sanitizer's runtime on
+   the server's thread state, shared with the server itself: vfork then. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+
 struct launch_job *launch_job(struct launch *l)
 {
-  if (l->off) return NULL;
+  if (l->off || SANITIZED) return NULL;
   if (!l->slots) {
     void *m = mmap(NULL, LAUNCH_SLOTS * sizeof *l->slots, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
