@@ -149,6 +149,7 @@ static pid_t launch_child(struct server *srv, struct conn *c)
   j->set_nofile = srv->nofile_raised;
   j->nofile = srv->nofile;
   j->wait_go = srv->opt.verbosity >= 2;
+  j->server = srv->pid;
   pid_t pid = launch_start(&srv->launch, j);
   if (pid > 0 && j->wait_go) {
     log_pid(pid, &c->peer);

@@ -72,8 +72,11 @@ static int launched(void *arg)
   struct launch_job *j = arg;
   int one = 1;
   long r;
-  while (j->wait_go && !__atomic_load_n(&j->go, __ATOMIC_ACQUIRE))
-    raw_futex_wait(&j->go, 0);
+  /* A server that ended before its lines (a SIGTERM) never lets go:
+     then the program runs without them, as a forked child would. */
+  while (j->wait_go && !__atomic_load_n(&j->go, __ATOMIC_ACQUIRE) &&
+         raw_getppid() == j->server)
+    raw_futex_wait(&j->go, 0, 50);
   if (j->killopts) raw_setsockopt(j->fd, IPPROTO_IP, IP_OPTIONS, 0, 0);
   if (j->nodelay) raw_setsockopt(j->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (j->bannerlen && (r = write_all_raw(j->fd, j->banner, j->bannerlen)) < 0)

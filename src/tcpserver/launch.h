@@ -47,6 +47,7 @@ struct launch_job {
      the server's log lines for it come first (launch_release). */
   int wait_go;
   volatile int go;
+  pid_t server;                  /* the server's pid: gone, go on without */
   /* The child's words back: which step failed, and its errno. */
   volatile int failed_step, failed_err;
 };
