@@ -100,6 +100,8 @@ void loop_admit(struct server *srv, struct conn *c)
   close(c->peer.fd);
 }
 
+static void ready(struct server *srv, struct conn *c);
+
 /* A new connection: its address rule says whether a PROXY header comes
    first. */
 static void accepted(struct server *srv, int fd, const struct sockaddr_storage *from)
@@ -115,7 +117,8 @@ static void accepted(struct server *srv, int fd, const struct sockaddr_storage *
   if (srv->opt.rules) {
     verdict_address_rule(srv, &c);
     if (c.v.rule_found && c.v.rule.proxy > 0) {
-      waiting_proxy_add(srv, p, (unsigned) c.v.rule.proxy);
+      struct conn proxied;
+      if (waiting_proxy_add(srv, p, (unsigned) c.v.rule.proxy, &proxied)) ready(srv, &proxied);
       return;
     }
     if (c.v.rule_found && c.v.rule.proxy < 0) {

@@ -311,7 +311,11 @@ void child_refuse(const struct server *srv, struct conn *c);
 
 /* waiting.c */
 void waiting_init(struct server *srv);
-void waiting_proxy_add(struct server *srv, const struct peer *p, unsigned accept);
+/* A connection whose PROXY header comes first: 1 when the whole header
+   was there at once (c is then the client's connection, ready), else 0
+   (it waits, watched, or it failed and is gone). */
+int waiting_proxy_add(struct server *srv, const struct peer *p, unsigned accept,
+                      struct conn *c);
 int waiting_proxy_readable(struct server *srv, size_t slot, struct conn *c);
 int waiting_look_later(struct server *srv, const struct peer *p);
 void waiting_for_place(struct server *srv, const struct peer *p);

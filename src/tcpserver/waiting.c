@@ -45,7 +45,10 @@ static void proxy_drop(struct server *srv, size_t i, const char *why)
 }
 
 /* A connection from a trusted proxy: its header is read as it comes. */
-void waiting_proxy_add(struct server *srv, const struct peer *p, unsigned accept)
+static int take_header(struct server *srv, size_t i, struct conn *c, int watched);
+
+int waiting_proxy_add(struct server *srv, const struct peer *p, unsigned accept,
+                      struct conn *c)
 {
   if (proxywait_full(&srv->pending))
     proxy_drop(srv, proxywait_oldest(&srv->pending), "too many waiting");
@@ -53,10 +56,15 @@ void waiting_proxy_add(struct server *srv, const struct peer *p, unsigned accept
                            clock_ms() + (long long) srv->opt.proxy_ms);
   if (i == PROXYWAIT_NONE) {
     proxy_failed(srv, p->fd, &p->remote, errtext(errno));
-    return;
+    return 0;
   }
+  /* A balancer sends the header with the connection: it is usually
+     there already, and then the connection is never watched. */
+  if (take_header(srv, i, c, 0)) return 1;
+  if (!proxywait_get(&srv->pending, i)) return 0;   /* it failed */
   struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u64 = PENDING_TAG | i };
   if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, p->fd, &ev) < 0) proxy_drop(srv, i, errtext(errno));
+  return 0;
 }
 
 /* After the header the connection is the client's: its addresses (a
@@ -93,6 +101,13 @@ static void proxied_peer(struct peer *p, int fd, const struct ip_addr *proxy,
    the client's connection, ready for admission. */
 int waiting_proxy_readable(struct server *srv, size_t i, struct conn *c)
 {
+  return take_header(srv, i, c, 1);
+}
+
+/* What slot i has received: 1 when its header is complete (c is then
+   the client's connection and the slot free), else 0. */
+static int take_header(struct server *srv, size_t i, struct conn *c, int watched)
+{
   const struct proxywait_slot *s = proxywait_get(&srv->pending, i);
   if (!s) return 0;
   int fd = s->fd;
@@ -103,7 +118,7 @@ int waiting_proxy_readable(struct server *srv, size_t i, struct conn *c)
   int r = proxywait_read(&srv->pending, i, &h, &why);
   if (r < 0) proxy_failed(srv, fd, &proxy, why);
   if (r != 1) return 0;
-  epoll_ctl(srv->epfd, EPOLL_CTL_DEL, fd, NULL);
+  if (watched) epoll_ctl(srv->epfd, EPOLL_CTL_DEL, fd, NULL);
   memset(&c->v, 0, sizeof c->v);
   proxied_peer(&c->peer, fd, &proxy, proxyport, &h);
   return 1;
