@@ -13,11 +13,12 @@
                  arriving, second looks after a limit
      verdict.c   rules, names, limits, the environment
      child.c     the child: what it closes, vfork or fork, exec
+     launch.c    the fast launch: clone sharing the memory until exec
      kids.c      the children ledger, reaping
      log.c       the only writer to descriptor 2 once serving
    Dependencies run one way: main → setup → loop → child → verdict →
-   {kids, signals} → {log, listen, waiting, options}, and everything
-   reads this header. */
+   {kids, signals} → {log, listen, waiting, options, launch}, and
+   everything reads this header. */
 #ifndef SERVER_H
 #define SERVER_H
 #include <signal.h>
