@@ -6,7 +6,8 @@
 #include "tlsengine.h"
 
 /* Inside tlsengine_run (tlsengine.h): what its modes share
-   (tlsengine.c), for the UCSPI-TLS mode's file (tlsengine_ucspitls.c).
+   (tlsengine_parts.c), for the direct and spawned modes (tlsengine.c)
+   and the UCSPI-TLS mode (tlsengine_ucspitls.c).
    Not for other callers.  Each "ends the engine" reports through
    e->fatal and exits 111. */
 
@@ -18,6 +19,8 @@ _Noreturn void engine_die(const struct tlsengine *e, const char *what,
 /* fd moved above the program's descriptors, close-on-exec. */
 int engine_high(const struct tlsengine *e, int fd);
 void engine_make_pipe(const struct tlsengine *e, int p[2]);
+/* As tcpserver's -g and -u when on (an id of 0 is kept): 0, or -1. */
+int engine_set_ids(int on, uid_t uid, gid_t gid);
 /* The engine's own ids and confinement, once the program's process exists. */
 void engine_confine(const struct tlsengine *e);
 /* SIGTERM to the engine goes on to pid. */
