@@ -221,22 +221,6 @@ int rulekey_cidr_equivalent(const char *key, size_t len, struct ip_addr *ip,
   return ip_parse(text, ip);
 }
 
-unsigned rulekey_text_bits(const char *t, size_t n)
-{
-  unsigned count = 0;
-  if (n >= 7 && memcmp(t, "::ffff:", 7) == 0 && memchr(t, '.', n)) {
-    for (size_t i = 7; i < n; i++) count += t[i] == '.';
-    return 96 + 8 * count;
-  }
-  if (n == 7 && memcmp(t, "::ffff:", 7) == 0) return 96;
-  if (!n || t[0] == ':' || t[n - 1] == '.') return 0;
-  size_t upto = n;
-  for (size_t i = 0; i + 1 < n; i++)
-    if (t[i] == ':' && t[i + 1] == ':') { upto = i; break; }
-  for (size_t i = 0; i < upto; i++) count += t[i] == ':';
-  return 16 * (upto < n ? count + 1 : count);
-}
-
 /* Where a key holds the bytes that decide its form, found in one pass
    (tcprules calls this for every key).  NONE when absent. */
 #define NONE SIZE_MAX

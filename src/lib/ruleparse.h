@@ -87,10 +87,4 @@ int rulekey_v6_kind(const char *key, size_t len);
 int rulekey_cidr_equivalent(const char *key, size_t len, struct ip_addr *ip,
                             unsigned *bits);
 
-/* The bits of an address a textual prefix spells out: 16 per hex group
-   before any "::" (2001:db8:0:1: 64; 2001:db8: and 2001:db8:: 32), 96
-   for "::ffff:" and 8 more per dotted part after it, 0 for "::", ":"
-   and anything else.  The lookup orders textual prefixes against CIDR
-   keys by it. */
-unsigned rulekey_text_bits(const char *text, size_t n);
 #endif

@@ -4,7 +4,6 @@
 #include <stdint.h>
 #include <string.h>
 #include "rules.h"
-#include "ruleparse.h"
 
 /* ---- rule data ---- */
 
@@ -214,6 +213,22 @@ static int dotted_quad_dots(const char *ipstr, size_t dots[3])
       dots[k++] = i;
     }
   return k == 3;
+}
+
+unsigned rulekey_text_bits(const char *t, size_t n)
+{
+  unsigned count = 0;
+  if (n >= 7 && memcmp(t, "::ffff:", 7) == 0 && memchr(t, '.', n)) {
+    for (size_t i = 7; i < n; i++) count += t[i] == '.';
+    return 96 + 8 * count;
+  }
+  if (n == 7 && memcmp(t, "::ffff:", 7) == 0) return 96;
+  if (!n || t[0] == ':' || t[n - 1] == '.') return 0;
+  size_t upto = n;
+  for (size_t i = 0; i + 1 < n; i++)
+    if (t[i] == ':' && t[i + 1] == ':') { upto = i; break; }
+  for (size_t i = 0; i < upto; i++) count += t[i] == ':';
+  return 16 * (upto < n ? count + 1 : count);
 }
 
 /* A textual prefix of the client's address text (the 0.88 step for

@@ -133,4 +133,10 @@ void rules_index_add(struct rules_index *ix, const char *key, size_t len,
 /* The record's data, RULES_INDEX_LEN bytes. */
 void rules_index_encode(const struct rules_index *ix,
                         char out[RULES_INDEX_LEN]);
+/* The bits of an address a textual prefix spells out: 16 per hex group
+   before any "::" (2001:db8:0:1: 64; 2001:db8: and 2001:db8:: 32), 96
+   for "::ffff:" and 8 more per dotted part after it, 0 for "::", ":"
+   and anything else.  The lookup orders textual prefixes against CIDR
+   keys by it. */
+unsigned rulekey_text_bits(const char *text, size_t n);
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include "tap.h"
 #include "ruleparse.h"
+#include "rules.h"
 
 /* "SKIP", "BAD", or "ADDR|data" with NULs shown as '0'. */
 static const char *parse(const char *line)
