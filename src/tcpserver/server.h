@@ -86,6 +86,15 @@ struct server_program {
      the program; never returns.  NULL: exec.  A program with run is
      always forked, never vforked. */
   void (*run)(struct server *srv, struct conn *c);
+  /* In the parent, for an admitted connection, instead of forking its
+     child: start it some other way (tlsserver: through a helper
+     process that has the server's memory already, so that the parent
+     pays no fork).  The child must be the parent's own child, and must
+     do what child_run does.  Returns its pid; -1 with errno, and the
+     connection is dropped; 0: not taken, the core forks as without
+     spawn.  NULL: the core forks.  Not called on the vfork path (a
+     program without run). */
+  pid_t (*spawn)(struct server *srv, struct conn *c);
   /* SIGHUP, in the parent between two events.  NULL: SIGHUP keeps its
      default action (the server ends), as in 0.88. */
   void (*reload)(struct server *srv);
@@ -212,6 +221,11 @@ struct server {
   int drain_stage;               /* 0 waiting, 1 TERM sent, 2 KILL sent */
   long long drain_next;          /* when the next stage starts (ms) */
   struct front front;            /* -G: the line to the front; fd -1: none */
+  int helper_fd;                 /* a program's line to a helper of its
+                                    own: closed in every child; -1 none */
+  /* Helpers (children that are not connections) told to end and not
+     reaped yet: until then SIGCHLD reaps by waitpid(-1). */
+  size_t helpers_ending;
 };
 
 /* An impossible state: the server says where and ends (111), rather
@@ -276,6 +290,13 @@ void kids_reap_any(struct server *srv);
 void kids_reaper_news(struct server *srv);
 void kids_flush(struct server *srv);
 void kids_signal(const struct server *srv, int sig);
+/* A child not in the ledger is a helper of the program's: it is reaped
+   without an end line or a change of the counts.  n helpers were told
+   to end: reap them when they do, also while the reaper watches every
+   connection. */
+void kids_helpers_ending(struct server *srv, size_t n);
+/* SIGCHLD must end the wait: some child is reaped by waitpid(-1). */
+int kids_by_signal(const struct server *srv);
 /* Live connections under key, this very moment: at the limit, first
    reap what has ended (in a forked child: not counting the children
    that ended, which the child cannot reap). */
@@ -292,6 +313,17 @@ int verdict_local_address(struct peer *p);
 
 /* child.c */
 pid_t child_spawn(struct server *srv, struct conn *c);
+/* A process forked from the server for connections: close what is the
+   server's (the listening socket, epoll, the reaper's socket, the
+   signals' pipe, -G's line, the waiting connections, helper_fd), once;
+   the descriptors are marked closed in *srv. */
+void child_close_server_fds(struct server *srv);
+/* The child of one connection, in a process of its own whose server
+   descriptors are closed (child_close_server_fds): what a forked child
+   does, from the pid line to the program.  c->peer.fd is the
+   connection; c holds what the parent decided (fast path) or the
+   peer alone (slow path).  Never returns. */
+_Noreturn void child_run(struct server *srv, struct conn *c);
 void child_refuse(const struct server *srv, struct conn *c);
 
 /* waiting.c */
