@@ -162,6 +162,22 @@ sub download {
   return ($got // '') =~ /^\s*(\d+)/ && $1 == $tls_mib * 1048576 ? $t : undef;
 }
 
+# tlsserver's spawner: its oldest child (the engines and the standby come
+# later).  undef when there is none.
+sub spawner_of {
+  my ($ppid) = @_;
+  my ($best, $start);
+  for my $stat (glob('/proc/[0-9]*/stat')) {
+    open my $fh, '<', $stat or next;
+    my @f = split ' ', (split /\) /, scalar(<$fh>) // '', 2)[1] // '';
+    next unless @f && $f[1] == $ppid;
+    ($best, $start) = ($stat =~ m{(\d+)/stat$}, $f[19]) if !defined $start || $f[19] < $start;
+  }
+  return $best;
+}
+
+sub sum_or_undef { return (grep { !defined } @_) ? undef : $_[0] + $_[1] }
+
 sub bench_tls {
   my $crt = tls_cert();
   if (!$crt || !-x "$ours/tlsserver" || !-x "$ours/tlsclient") {
@@ -175,11 +191,16 @@ sub bench_tls {
     # tlsserver: full, resumed, the parent's CPU.
     my ($pid, $port, $fh) = start_server("$ours/tlsserver", '-1', '-q', '-RH', '-l', 'x', '-c', '200',
                                          '127.0.0.1', '0', $child);
+    my $helper;
+    for (1 .. 50) { last if $helper = spawner_of($pid); select undef, undef, undef, 0.02 }
     my $c0 = cpu_seconds($pid);
+    my $h0 = $helper ? cpu_seconds($helper) : undef;
     my $full = s_time($port, 'new');
     my $c1 = cpu_seconds($pid);
+    my $h1 = $helper ? cpu_seconds($helper) : undef;
     push @{ $rate{ours} }, $full;
     push @{ $cpu{ours} }, $full ? ($c1 - $c0) / ($full * $tls_seconds) * 1e6 : undef;
+    push @{ $cpu{spawner} }, $full && defined $h0 && defined $h1 ? ($h1 - $h0) / ($full * $tls_seconds) * 1e6 : undef;
     push @{ $rate{resumed} }, s_time($port, 'reuse');
     stop_server($pid, $fh);
     # Plain tcpserver's parent CPU per connection.
@@ -222,6 +243,10 @@ sub bench_tls {
   say_('Parent CPU per connection: tlsserver ' . fmt(median(@{ $cpu{ours} }), '%.1f') . ' us (full handshakes), tcpserver ' .
        fmt(median(@{ $cpu{tcpserver} }), '%.1f') . ' us (plain): ' . ratio(median(@{ $cpu{ours} }), median(@{ $cpu{tcpserver} })) .
        'x (target <= 1.1).');
+  say_('The spawner (the helper that clones the engines, off the parent\'s path) ' .
+       fmt(median(@{ $cpu{spawner} }), '%.1f') . ' us per connection; parent and spawner together ' .
+       ratio(sum_or_undef(median(@{ $cpu{ours} }), median(@{ $cpu{spawner} })), median(@{ $cpu{tcpserver} })) .
+       'x tcpserver\'s parent.');
   bench_tls_concurrent($crt);
   bench_tls_refusals();
   bench_tls_relay($crt);
