@@ -59,7 +59,8 @@ static _Noreturn void standby(struct server *srv, int sock, int tell)
     if (write(tell, "q", 1) < 0) {}
     _exit(0);
   }
-  note(sock, NOTE_TAKEN);   /* the parent counts this process from now on */
+  if (n < 0 || spawnmsg_expected(buf, (size_t) n) != getpid())
+    note(sock, NOTE_TAKEN);   /* the parent counts this process from now on */
   if (write(tell, "t", 1) < 0) {}   /* the spawner gone: the parent finds out */
   close(tell);
   close(sock);
@@ -154,9 +155,10 @@ int spawner_start(struct spawner *s, struct server *srv)
   return 0;
 }
 
-/* A note: a standby's pid, or the pid of the engine that took the
-   request.  0 when none is left (dontwait) or came in time, -1 at the
-   end of the line or an error, with errno. */
+/* The notes: a standby's pid is kept; waiting (not dontwait), the pid
+   of the engine that took the request is returned.  0 when none is
+   left (dontwait) or came in time, -1 at the end of the line or an
+   error, with errno. */
 static pid_t read_note(struct spawner *s, int dontwait)
 {
   struct spawn_note n;
@@ -170,7 +172,11 @@ static pid_t read_note(struct spawner *s, int dontwait)
     if (n.kind == NOTE_READY) s->standby = n.pid;
     if (n.kind != NOTE_TAKEN) continue;
     if (n.pid == s->standby) s->standby = 0;
-    return n.pid;
+    if (!dontwait) return n.pid;
+    /* Late: a request meant for a standby that died unread was taken
+       by the next one.  That engine runs uncounted (it may have ended
+       and been reaped already: adding it now could count it for ever);
+       the dead standby was counted and has its end line instead. */
   }
 }
 
@@ -218,12 +224,16 @@ pid_t spawner_spawn(struct spawner *s, struct server *srv, struct conn *c)
 {
   struct iovec iov[2];
   if (!srv->fast_path && (srv->opt.rules || srv->opt.client_limit)) return 0;
-  if (spawnmsg_encode(srv, c, iov) < 0) return 0;
   if (s->fd < 0 && spawner_start(s, srv) < 0) return 0;
+  if (!s->standby) read_note(s, 1);   /* a standby announced since? */
+  pid_t expect = s->standby;
+  if (spawnmsg_encode(srv, c, expect, iov) < 0) return 0;
   if (fdpass_send(s->fd, iov, 2, c->peer.fd) < 0) {
     lost(s, srv, errno, 0);
     return 0;
   }
+  s->standby = 0;
+  if (expect) return expect;   /* it is blocked reading this very request */
   pid_t pid = read_note(s, 0);
   if (pid > 0) return pid;
   lost(s, srv, pid == 0 ? ETIMEDOUT : errno, pid == 0 || errno == EAGAIN);

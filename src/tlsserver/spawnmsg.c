@@ -1,5 +1,6 @@
 /* The request of the spawner's protocol (spawnmsg.h). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,13 +10,19 @@
 enum { AT_NONE, AT_PEER, AT_LOCALNAME };
 
 struct request {
-  struct peer peer;              /* name pointers cleared */
+  pid_t expect;                  /* the standby expected to take it; 0 none */
   unsigned char localhost_at, remotehost_at, remoteinfo_at;
   int outcome, drop_err;
   uint32_t has_drop;             /* the tail starts with drop_what, drop_arg */
   uint32_t env_count;            /* then this many NAME=value strings */
   uint32_t tail_len;
+  uint32_t peer_len;             /* of peer below: whole, or without the PROXY part */
+  struct peer peer;              /* name pointers cleared */
 };
+
+/* A peer not behind a proxy is sent without the header's room (half of it). */
+#define PEER_SHORT offsetof(struct peer, proxied)
+#define HEAD_LEN offsetof(struct request, peer)
 
 #define TAIL_MAX (SPAWNMSG_MAX - sizeof(struct request))
 
@@ -41,13 +48,16 @@ static int put_string(char *tail, size_t *len, const char *s)
   return 0;
 }
 
-int spawnmsg_encode(const struct server *srv, const struct conn *c, struct iovec iov[2])
+int spawnmsg_encode(const struct server *srv, const struct conn *c, pid_t expect,
+                    struct iovec iov[2])
 {
   static struct request r;
   static char tail[TAIL_MAX];
   const struct peer *p = &c->peer;
   size_t len = 0;
+  r.expect = expect;
   r.peer = *p;
+  r.peer_len = p->proxied ? sizeof r.peer : PEER_SHORT;
   r.localhost_at = name_at(p->localhost, p->localhost_buf, srv->opt.localname);
   r.remotehost_at = name_at(p->remotehost, p->remotehost_buf, NULL);
   r.remoteinfo_at = name_at(p->remoteinfo, p->info_buf, NULL);
@@ -63,9 +73,15 @@ int spawnmsg_encode(const struct server *srv, const struct conn *c, struct iovec
     for (char **e = c->v.envp; *e; e++, r.env_count++)
       if (put_string(tail, &len, *e) < 0) return -1;
   r.tail_len = (uint32_t) len;
-  iov[0] = (struct iovec) { &r, sizeof r };
+  iov[0] = (struct iovec) { &r, HEAD_LEN + r.peer_len };
   iov[1] = (struct iovec) { tail, len };
   return 0;
+}
+
+pid_t spawnmsg_expected(const unsigned char *buf, size_t len)
+{
+  const struct request *r = (const struct request *) buf;
+  return len >= HEAD_LEN ? r->expect : 0;
 }
 
 /* The next 0-terminated string of the tail; NULL when there is none. */
@@ -102,13 +118,14 @@ int spawnmsg_decode(const struct server *srv, unsigned char *buf, size_t len, in
                     struct conn *c)
 {
   const struct request *r = (const struct request *) buf;
-  if (len < sizeof *r || r->tail_len != len - sizeof *r || fd < 0 ||
-      r->outcome < OUT_OK || r->outcome > OUT_LIMIT)
+  if (len < HEAD_LEN || (r->peer_len != PEER_SHORT && r->peer_len != sizeof r->peer) ||
+      len - HEAD_LEN < r->peer_len || r->tail_len != len - HEAD_LEN - r->peer_len ||
+      fd < 0 || r->outcome < OUT_OK || r->outcome > OUT_LIMIT)
     return bad_request();
-  char *tail = (char *) buf + sizeof *r;
+  char *tail = (char *) buf + HEAD_LEN + r->peer_len;
   size_t pos = 0;
   memset(c, 0, sizeof *c);
-  c->peer = r->peer;
+  memcpy(&c->peer, &r->peer, r->peer_len);   /* short: not proxied, as the zeros say */
   c->peer.fd = fd;
   c->peer.localhost_buf[NAMES_MAX] = c->peer.remotehost_buf[NAMES_MAX] = 0;
   c->peer.info_buf[IDENT_INFO_MAX] = 0;

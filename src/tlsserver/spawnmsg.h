@@ -19,8 +19,13 @@
 #define SPAWNMSG_MAX 65536
 
 /* Into iov[0..1] (pointing to static storage, valid until the next
-   call): 0, or -1 when the request would be over SPAWNMSG_MAX. */
-int spawnmsg_encode(const struct server *srv, const struct conn *c, struct iovec iov[2]);
+   call), for the standby expect (0: whichever takes it must answer):
+   0, or -1 when the request would be over SPAWNMSG_MAX. */
+int spawnmsg_encode(const struct server *srv, const struct conn *c, pid_t expect,
+                    struct iovec iov[2]);
+
+/* The standby a request of len bytes is meant for; 0: none. */
+pid_t spawnmsg_expected(const unsigned char *buf, size_t len);
 
 /* From len bytes in buf (aligned for any type; the strings stay in it)
    and the descriptor that came with them, into *c.  0, or -1 with
@@ -28,7 +33,11 @@ int spawnmsg_encode(const struct server *srv, const struct conn *c, struct iovec
 int spawnmsg_decode(const struct server *srv, unsigned char *buf, size_t len, int fd,
                     struct conn *c);
 
-/* Standby to parent. */
+/* Standby to parent.  The parent that knows the waiting standby from
+   its NOTE_READY sends the request for it and counts it at once, with
+   no answer to wait for; only a request for no standby in particular
+   (none had announced itself yet), or one taken by another than
+   expected (the expected one died), is answered. */
 enum { NOTE_READY = 1,   /* a standby waits: pid */
        NOTE_TAKEN = 2 }; /* it took the request: pid is the engine */
 struct spawn_note {
