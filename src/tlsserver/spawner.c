@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "errtext.h"
 #include "fdpass.h"
 #include "spawner.h"
@@ -32,6 +33,8 @@
 #define ANSWER_MS 2000
 /* After a failed clone or a standby that died unused, before the next. */
 #define RETRY_MS 100
+/* After a failed start of the spawner, before the next try. */
+#define RESTART_MS 1000
 
 static void pause_ms(long ms)
 {
@@ -123,6 +126,14 @@ void spawner_init(struct spawner *s)
 {
   s->fd = s->pidfd = -1;
   s->pid = s->standby = 0;
+  s->retry_at = 0;
+}
+
+static int start_failed(struct spawner *s, int err)
+{
+  s->retry_at = clock_ms() + RESTART_MS;
+  errno = err;
+  return -1;
 }
 
 int spawner_start(struct spawner *s, struct server *srv)
@@ -130,7 +141,11 @@ int spawner_start(struct spawner *s, struct server *srv)
   int sv[2];
   int bufsize = 2 * SPAWNMSG_MAX;
   struct timeval answer = { ANSWER_MS / 1000, ANSWER_MS % 1000 * 1000 };
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return -1;
+  if (s->retry_at && clock_ms() < s->retry_at) {
+    errno = EAGAIN;
+    return -1;
+  }
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return start_failed(s, errno);
   setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof bufsize);
   setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof bufsize);
   setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &answer, sizeof answer);
@@ -145,8 +160,7 @@ int spawner_start(struct spawner *s, struct server *srv)
   if (pid < 0) {
     close(sv[0]);
     srv->helper_fd = -1;
-    errno = err;
-    return -1;
+    return start_failed(s, err);
   }
   s->fd = sv[0];
   s->pid = pid;
@@ -155,10 +169,11 @@ int spawner_start(struct spawner *s, struct server *srv)
   return 0;
 }
 
-/* The notes: a standby's pid is kept; waiting (not dontwait), the pid
-   of the engine that took the request is returned.  0 when none is
-   left (dontwait) or came in time, -1 at the end of the line or an
-   error, with errno. */
+/* The notes: a standby's pid is kept.  Waiting (not dontwait), the pid
+   of the engine that took the request is returned; not waiting, 1 as
+   soon as a standby is known (one recv when its note is the first),
+   0 when no note is left.  Waiting, 0 when none came in time; -1 at
+   the end of the line or an error, with errno. */
 static pid_t read_note(struct spawner *s, int dontwait)
 {
   struct spawn_note n;
@@ -169,7 +184,10 @@ static pid_t read_note(struct spawner *s, int dontwait)
     if (r == 0) errno = ECONNRESET;
     if (r <= 0) return -1;
     if (r != sizeof n || n.pid <= 0) continue;   /* not ours: ignored */
-    if (n.kind == NOTE_READY) s->standby = n.pid;
+    if (n.kind == NOTE_READY) {
+      s->standby = n.pid;
+      if (dontwait) return 1;
+    }
     if (n.kind != NOTE_TAKEN) continue;
     if (n.pid == s->standby) s->standby = 0;
     if (!dontwait) return n.pid;

@@ -28,11 +28,14 @@ struct spawner {
   pid_t pid;
   int pidfd;        /* the spawner's, to reap it safely; -1 none */
   pid_t standby;    /* the standby engine as last heard of; 0 none */
+  long long retry_at;  /* a failed start: not again before (clock_ms) */
 };
 
 void spawner_init(struct spawner *s);
 /* Fork the spawner, with the parent's memory as it is now (a reload
-   starts a new one).  0, or -1 with errno. */
+   starts a new one).  0, or -1 with errno; after a failure, the next
+   second's tries fail at once (EAGAIN), so that a server out of
+   processes does not pay two forks per connection. */
 int spawner_start(struct spawner *s, struct server *srv);
 /* The server_program spawn hook: the engine's pid, or 0 (the core
    forks). */
