@@ -96,6 +96,29 @@ ok(wait_until(5, sub { count(slurp($s->{log}), qr/^tlsserver: end \d+ status/m) 
    'an end line for each of the five connections, none for the helpers') or diag(slurp($s->{log}));
 unlike(slurp($s->{log}), qr/^tlsserver: end $old /m, 'none for the spawner');
 
+# --- a killed standby, reaped while a connection runs: its note is stale,
+# it is never counted (a count that never went back to 0 would stop a
+# server at its -c).
+my $k = tls_server(['-v', '-RH', '-l', 'x', '-c', '2', '127.0.0.1', '0', 'sh', '-c', 'echo hi; sleep 1']);
+wait_until(5, sub { live_kids($k->{pid}) == 2 });
+my $held = background(sub {
+  open STDIN, '<', '/dev/null';
+  open STDOUT, '>', "$dir/held.out";
+  open STDERR, '>', '/dev/null';
+  exec 'openssl', 's_client', '-quiet', '-connect', "127.0.0.1:$k->{port}", '-CAfile', $p->{ca};
+});
+ok(wait_until(5, sub { slurp("$dir/held.out") eq "hi\n" && live_kids($k->{pid}) == 3 }), 'a connection held, a new standby');
+my $standby = (live_kids($k->{pid}))[-1];
+kill 'KILL', $standby;
+ok(wait_until(5, sub { !grep { $_ == $standby } map { $_->[0] } kids($k->{pid}) }), 'the killed standby is reaped');
+my $n = grep { s_client($k->{port}, '')->{out} eq "hi\n" } 1 .. 3;
+is($n, 3, 'the next connections are served');
+stop_pid($held);
+ok(wait_until(8, sub { slurp($k->{log}) =~ m{tlsserver: status: 0/2\n\z} }), 'and the count goes back to 0')
+  or diag(slurp($k->{log}));
+unlike(slurp($k->{log}), qr/^tlsserver: (?:pid|end) $standby /m, 'the standby never counted');
+stop_server($k);
+
 # --- a reload: a new spawner, with the new certificate
 sub install_pem {
   my ($name) = @_;

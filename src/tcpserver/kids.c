@@ -152,6 +152,7 @@ static void child_ended(struct server *srv, pid_t pid, int status)
   struct child_entry gone;
   if (clientcount_remove(&srv->clients, pid, &gone) < 0) {
     if (srv->helpers_ending) srv->helpers_ending--;   /* a helper: no line */
+    if (srv->program->helper_ended) srv->program->helper_ended(srv, pid);
     return;
   }
   forget(srv, &gone);

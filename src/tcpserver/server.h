@@ -95,6 +95,9 @@ struct server_program {
      spawn.  NULL: the core forks.  Not called on the vfork path (a
      program without run). */
   pid_t (*spawn)(struct server *srv, struct conn *c);
+  /* A child that was no connection (not counted: a helper of the
+     program's) was reaped, silently.  NULL: nothing to tell. */
+  void (*helper_ended)(struct server *srv, pid_t pid);
   /* SIGHUP, in the parent between two events.  NULL: SIGHUP keeps its
      default action (the server ends), as in 0.88. */
   void (*reload)(struct server *srv);

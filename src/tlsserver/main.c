@@ -158,6 +158,12 @@ static pid_t tls_spawn(struct server *srv, struct conn *c)
   return spawner_spawn(&state.spawner, srv, c);
 }
 
+static void tls_helper_ended(struct server *srv, pid_t pid)
+{
+  (void) srv;
+  spawner_reaped(&state.spawner, pid);
+}
+
 static void tls_reload(struct server *srv)
 {
   char why[TLS_WHY];
@@ -245,7 +251,8 @@ static void tls_run(struct server *srv, struct conn *c)
 
 static struct server_program tlsserver = {
   .name = "tlsserver", .usage = USAGE, .help = HELP, .options = "nyYsw:ia",
-  .option = tls_option, .run = tls_run, .spawn = tls_spawn, .reload = tls_reload,
+  .option = tls_option, .run = tls_run, .spawn = tls_spawn,
+  .helper_ended = tls_helper_ended, .reload = tls_reload,
   .state = &state,
 };
 

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdalign.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -58,7 +59,8 @@ static _Noreturn void standby(struct server *srv, int sock, int tell)
   ssize_t n;
   note(sock, NOTE_READY);
   do n = fdpass_recv(sock, buf, sizeof buf, &fd); while (n < 0 && errno == EINTR);
-  if (n == 0 || (n < 0 && errno != EMSGSIZE)) {   /* the parent's end closed */
+  int err = n < 0 ? errno : 0;
+  if (n == 0 || (n < 0 && err != EMSGSIZE)) {   /* the parent's end closed */
     if (write(tell, "q", 1) < 0) {}
     _exit(0);
   }
@@ -68,7 +70,7 @@ static _Noreturn void standby(struct server *srv, int sock, int tell)
   close(tell);
   close(sock);
   if (n < 0 || spawnmsg_decode(srv, buf, (size_t) n, fd, &c) < 0) {
-    log_drop(&srv->opt, "unable to read the request of the server", "", errno);
+    log_drop(&srv->opt, "unable to read the request of the server", "", n < 0 ? err : errno);
     _exit(111);
   }
   child_run(srv, &c);
@@ -127,6 +129,8 @@ void spawner_init(struct spawner *s)
   s->fd = s->pidfd = -1;
   s->pid = s->standby = 0;
   s->retry_at = 0;
+  memset(s->reaped, 0, sizeof s->reaped);
+  s->nreaped = 0;
 }
 
 static int start_failed(struct spawner *s, int err)
@@ -169,11 +173,25 @@ int spawner_start(struct spawner *s, struct server *srv)
   return 0;
 }
 
+static int reaped_lately(const struct spawner *s, pid_t pid)
+{
+  for (unsigned i = 0; i < SPAWNER_REAPED; i++)
+    if (s->reaped[i] == pid) return 1;
+  return 0;
+}
+
+void spawner_reaped(struct spawner *s, pid_t pid)
+{
+  if (pid == s->standby) s->standby = 0;
+  s->reaped[s->nreaped++ % SPAWNER_REAPED] = pid;
+}
+
 /* The notes: a standby's pid is kept.  Waiting (not dontwait), the pid
    of the engine that took the request is returned; not waiting, 1 as
    soon as a standby is known (one recv when its note is the first),
    0 when no note is left.  Waiting, 0 when none came in time; -1 at
-   the end of the line or an error, with errno. */
+   the end of the line, an error, or (EPROTO) a note out of turn, with
+   errno. */
 static pid_t read_note(struct spawner *s, int dontwait)
 {
   struct spawn_note n;
@@ -184,6 +202,7 @@ static pid_t read_note(struct spawner *s, int dontwait)
     if (r == 0) errno = ECONNRESET;
     if (r <= 0) return -1;
     if (r != sizeof n || n.pid <= 0) continue;   /* not ours: ignored */
+    if (n.kind == NOTE_READY && reaped_lately(s, n.pid)) continue;   /* dead already */
     if (n.kind == NOTE_READY) {
       s->standby = n.pid;
       if (dontwait) return 1;
@@ -194,7 +213,10 @@ static pid_t read_note(struct spawner *s, int dontwait)
     /* Late: a request meant for a standby that died unread was taken
        by the next one.  That engine runs uncounted (it may have ended
        and been reaped already: adding it now could count it for ever);
-       the dead standby was counted and has its end line instead. */
+       the dead standby was counted and has its end line instead.  The
+       notes still queued are one standby behind: start afresh. */
+    errno = EPROTO;
+    return -1;
   }
 }
 
@@ -243,7 +265,10 @@ pid_t spawner_spawn(struct spawner *s, struct server *srv, struct conn *c)
   struct iovec iov[2];
   if (!srv->fast_path && (srv->opt.rules || srv->opt.client_limit)) return 0;
   if (s->fd < 0 && spawner_start(s, srv) < 0) return 0;
-  if (!s->standby) read_note(s, 1);   /* a standby announced since? */
+  if (!s->standby && read_note(s, 1) < 0) {   /* a standby announced since? */
+    lost(s, srv, errno, 0);
+    return 0;
+  }
   pid_t expect = s->standby;
   if (spawnmsg_encode(srv, c, expect, iov) < 0) return 0;
   if (fdpass_send(s->fd, iov, 2, c->peer.fd) < 0) {

@@ -23,12 +23,17 @@
    says so, and a new spawner is started.  The slow path with -x or -C
    is always forked: its child counts the server's children, which only
    a fork of the parent knows. */
+#define SPAWNER_REAPED 8
 struct spawner {
   int fd;           /* the parent's end; -1: no spawner */
   pid_t pid;
   int pidfd;        /* the spawner's, to reap it safely; -1 none */
   pid_t standby;    /* the standby engine as last heard of; 0 none */
   long long retry_at;  /* a failed start: not again before (clock_ms) */
+  /* Helpers reaped lately: a note from one of them, still queued, is
+     stale (counting a reaped pid would count it for ever). */
+  pid_t reaped[SPAWNER_REAPED];
+  unsigned nreaped;
 };
 
 void spawner_init(struct spawner *s);
@@ -40,6 +45,8 @@ int spawner_start(struct spawner *s, struct server *srv);
 /* The server_program spawn hook: the engine's pid, or 0 (the core
    forks). */
 pid_t spawner_spawn(struct spawner *s, struct server *srv, struct conn *c);
+/* The server_program helper_ended hook: pid was reaped. */
+void spawner_reaped(struct spawner *s, pid_t pid);
 /* Let the spawner and its standby end; running engines are untouched. */
 void spawner_retire(struct spawner *s, struct server *srv);
 #endif
