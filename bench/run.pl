@@ -79,6 +79,7 @@ sub server_configs {
   }
   push @cfg, ['limit fork', "$tools/bareloop", 'fork', $child];
   push @cfg, ['limit vfork', "$tools/bareloop", 'vfork', $child];
+  push @cfg, ['limit clone', "$tools/bareloop", 'clone', $child];
   return @cfg;
 }
 
@@ -301,6 +302,7 @@ sub bench_proxy {
   my %rules = (
     plain => "127.0.0.1:allow\n192.0.2.:allow,CLIENT=\"balanced\"\n:allow\n",
     'PROXY v2' => "127.0.0.1:allow,PROXYPROTOCOL=\"v2\"\n192.0.2.:allow,CLIENT=\"balanced\"\n:allow\n",
+    MAXCONNIP => "127.0.0.1:allow,MAXCONNIP=\"1000\"\n192.0.2.:allow,CLIENT=\"balanced\"\n:allow\n",
   );
   my %cdb;
   for my $name (sort keys %rules) {
@@ -310,27 +312,32 @@ sub bench_proxy {
     close $fh or die "bench: tcprules failed\n";
     $cdb{$name} = "$file.cdb";
   }
-  my @cfg = (['plain', []], ['PROXY v2', ['-p', '2']]);
+  # [name, rules, the server's options, loadgen's]: the limits are in
+  # force (each connection counted and checked) but never reached.
+  my @cfg = (['plain', 'plain', [], []], ['-C 1000', 'plain', ['-C', '1000'], []],
+             ['MAXCONNIP rule', 'MAXCONNIP', [], []], ['PROXY v2', 'PROXY v2', [], ['-p', '2']]);
   my %res;
   for my $round (1 .. $rounds) {
     for my $cfg (@cfg) {
-      my ($name, $extra) = @$cfg;
-      my ($pid, $port, $fh) = start_server("$ours/tcpserver", '-1', '-q', '-H', '-R', '-l', 'x', '-c', '200',
-        '-x', $cdb{$name}, '127.0.0.1', '0', $child);
+      my ($name, $rules, $sopts, $extra) = @$cfg;
+      my ($pid, $port, $fh) = start_server("$ours/tcpserver", '-1', '-q', '-H', '-R', '-l', 'x', '-c', '200', @$sopts,
+        '-x', $cdb{$rules}, '127.0.0.1', '0', $child);
       my $r = loadgen($port, $c, $conns, @$extra);
       my $cpu = cpu_seconds($pid);
       $r->{cpu_us} = $cpu * 1e6 / $r->{completed} if defined $cpu && $r->{completed};
       stop_server($pid, $fh);
-      printf "# proxy round %d %-9s %s\n", $round, $name, join ' ', map { "$_=" . ($r->{$_} // '?') } qw(completed failed cps p50_us p99_us cpu_us);
+      printf "# proxy round %d %-14s %s\n", $round, $name, join ' ', map { "$_=" . ($r->{$_} // '?') } qw(completed failed cps p50_us p99_us cpu_us);
       push @{ $res{$name} }, $r;
     }
   }
   say_('');
-  say_("### Behind a balancer: PROXY v2 header against plain connections (ours, concurrency $c)");
+  say_("### Behind a balancer, and with limits in force: PROXY v2 header, -C, MAXCONNIP against plain connections (ours, concurrency $c)");
   say_('');
   say_('Same server (`tcpserver -1 -q -H -R -l x -c 200 -x rules.cdb 127.0.0.1 0 okchild`), same rules but for');
   say_('`PROXYPROTOCOL="v2"` on the balancer\'s rule; `loadgen -p 2` sends a 28-byte v2 header for 192.0.2.1');
   say_('at the start of each connection (its rule `192.0.2.:allow,...` is then looked up as well).');
+  say_('`-C 1000` (the server\'s option) and `MAXCONNIP="1000"` (on the client\'s rule) count and check every');
+  say_('connection but are never reached.');
   say_('');
   say_('| connections | conn/s (median) | vs plain | p50 ms | p99 ms | failed | server CPU us/conn | CPU vs plain |');
   say_('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
@@ -353,19 +360,21 @@ sub bench_proxy {
       fmt(defined $m->{p99} ? $m->{p99} / 1000 : undef, '%.2f'), $m->{failed},
       fmt($m->{cpu}, '%.1f'), ratio($m->{cpu}, $med{plain}{cpu}));
   }
-  syscalls_table_head('2,000 connections, plain or with the PROXY v2 header');
+  syscalls_table_head('2,000 connections, plain, with a limit in force or with the PROXY v2 header');
   for my $cfg (@cfg) {
-    my ($name, $extra) = @$cfg;
-    my ($pid, $port, $fh) = start_server("$ours/tcpserver", '-1', '-q', '-H', '-R', '-l', 'x', '-c', '200',
-      '-x', $cdb{$name}, '127.0.0.1', '0', $child);
+    my ($name, $rules, $sopts, $extra) = @$cfg;
+    my ($pid, $port, $fh) = start_server("$ours/tcpserver", '-1', '-q', '-H', '-R', '-l', 'x', '-c', '200', @$sopts,
+      '-x', $cdb{$rules}, '127.0.0.1', '0', $child);
     my $s = syscalls_during($pid, sub { loadgen($port, $c, 2000, @$extra) });
     stop_server($pid, $fh);
     syscalls_line("ours, $name", $s);
   }
-  my $q = ratio($med{'PROXY v2'}{cps}, $med{plain}{cps});
   say_('');
-  say_(sprintf 'PROXY v2 / plain: %s of the connection rate (target: at least 0.90, i.e. at most 10%% slower): %s', $q,
-    $q eq '-' ? 'no figure' : $q >= 0.90 ? 'met' : 'NOT met');
+  for my $name (map { $_->[0] } @cfg[1 .. $#cfg]) {
+    my $q = ratio($med{$name}{cps}, $med{plain}{cps});
+    say_(sprintf '%s / plain: %s of the connection rate (target: at least 0.90, i.e. at most 10%% slower): %s', $name, $q,
+      $q eq '-' ? 'no figure' : $q >= 0.90 ? 'met' : 'NOT met');
+  }
 }
 
 # ---- main ------------------------------------------------------------------
@@ -412,7 +421,7 @@ say_("Run by `make bench` on $date, $uname, $cpus CPUs; $rounds interleaved roun
 # Our build as a path inside the source tree when it is one, so that the
 # report does not name the machine's directories.
 (my $ours_shown = $ours) =~ s{^\Q${\ Cwd::getcwd()}\E/}{};
-say_("Ours: `$ours_shown`; reference: Debian's ucspi-tcp 0.88 in /usr/bin; limit: `bench/bareloop` (accept, then fork or vfork and exec, nothing else).");
+say_("Ours: `$ours_shown`; reference: Debian's ucspi-tcp 0.88 in /usr/bin; limit: `bench/bareloop` (accept, then fork, vfork or clone(CLONE_VM) and exec, nothing else).");
 say_("Service: `bench/okchild` (static, on musl when there is musl-gcc; writes \"ok\\n\"). Client: `bench/loadgen -c C -n $conns -t $run_seconds -e 3 127.0.0.1 PORT` (connect to EOF).");
 say_("Servers: `tcpserver -1 -q -H -R -l x -c 200 [-b 1024] [-x rules.cdb] 127.0.0.1 0 okchild`.");
 my @not_run = grep { !$only{$_} } @parts;

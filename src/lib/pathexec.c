@@ -14,13 +14,10 @@ static int search_goes_on(int err)
   return err == ENOENT || err == EACCES || err == EPERM || err == EISDIR;
 }
 
-void pathexec_run(const char *file, char *const argv[], char *const envp[])
+int pathexec_walk(const char *file, const char *path,
+                  int (*try_exec)(const char *name, void *arg), void *arg)
 {
-  if (strchr(file, '/')) {
-    execve(file, argv, envp);
-    return;
-  }
-  const char *path = getenv("PATH");
+  if (strchr(file, '/')) return try_exec(file, arg);
   if (!path) path = "/bin:/usr/bin";
   size_t flen = strlen(file);
   int saved = 0;
@@ -29,24 +26,35 @@ void pathexec_run(const char *file, char *const argv[], char *const envp[])
     char buf[PATH_MAX];
     const char *dir = dlen ? path : ".";
     size_t dl = dlen ? dlen : 1;
+    int err = ENAMETOOLONG;
     if (dl + 1 + flen < sizeof buf) {
       memcpy(buf, dir, dl);
       buf[dl] = '/';
       memcpy(buf + dl + 1, file, flen + 1);
-      execve(buf, argv, envp);
-    } else {
-      errno = ENAMETOOLONG;
+      err = try_exec(buf, arg);
     }
-    if (errno != ENOENT) {
-      saved = errno;
-      if (!search_goes_on(errno)) return;
+    if (err != ENOENT) {
+      saved = err;
+      if (!search_goes_on(err)) return err;
     }
-    if (!path[dlen]) {
-      errno = saved ? saved : ENOENT;
-      return;
-    }
+    if (!path[dlen]) return saved ? saved : ENOENT;
     path += dlen + 1;
   }
+}
+
+struct exec_args { char *const *argv, *const *envp; };
+
+static int libc_exec(const char *name, void *arg)
+{
+  const struct exec_args *a = arg;
+  execve(name, a->argv, a->envp);
+  return errno;
+}
+
+void pathexec_run(const char *file, char *const argv[], char *const envp[])
+{
+  struct exec_args a = { argv, envp };
+  errno = pathexec_walk(file, getenv("PATH"), libc_exec, &a);
 }
 
 void pathexec(char *const argv[])

@@ -136,9 +136,36 @@ _Noreturn void child_run(struct server *srv, struct conn *c)
   serve(srv, c);
 }
 
+/* The fast launch (launch.h), when the child would only exec: its pid;
+   0 when it cannot be used for this connection (then vfork or fork);
+   -1 with errno when clone failed. */
+static pid_t launch_child(struct server *srv, struct conn *c)
+{
+  if (!srv->fast_path || srv->program->run || srv->opt.verbosity >= 2 ||
+      c->v.outcome != OUT_OK)
+    return 0;
+  struct launch_job *j = launch_job(&srv->launch);
+  if (!j || launch_copy(&srv->launch, j, c->v.envp, srv->opt.banner,
+                        srv->opt.bannerlen) < 0)
+    return 0;
+  j->fd = c->peer.fd;
+  j->killopts = srv->opt.killopts && c->peer.remote.family == AF_INET;
+  j->nodelay = srv->opt.nodelay;
+  j->file = srv->opt.prog[0];
+  j->path = srv->path;
+  j->argv = srv->opt.prog;
+  signals_handled(srv, j->signals);
+  memcpy(&j->mask, &srv->startup_mask, sizeof j->mask);
+  j->set_nofile = srv->nofile_raised;
+  j->nofile = srv->nofile;
+  return launch_start(&srv->launch, j);
+}
+
 /* The child of an admitted connection: its pid, or -1 with errno. */
 pid_t child_spawn(struct server *srv, struct conn *c)
 {
+  pid_t launched = launch_child(srv, c);
+  if (launched) return launched;
   /* With -G a fork: a vfork child blocked in a log write would hold the
      parent, and with it the drain, for as long as the logger reads
      nothing (a signal does not end the wait of a vfork). */

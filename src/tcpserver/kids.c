@@ -12,6 +12,7 @@
    program's helper (tlsserver's spawner and its standby engine): it
    ends without an end line, and changes no count. */
 #include <errno.h>
+#include <stdlib.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -20,6 +21,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "msg.h"
 #include "server.h"
 
@@ -33,10 +35,21 @@
    the parent more than that per connection (bench/RESULTS.md). */
 #define REAPER_FROM 256
 
+/* From REAPER_FROM on, a new child is handed to the reaper only if it
+   still runs DEFER_MS later: most children of a busy server end sooner,
+   and one waitpid of the pid then reaps each, where a pidfd costs the
+   reaper thread three system calls and its wake-ups, as much again as
+   the rest of the connection (bench/RESULTS.md).  An ended child waits
+   at most that long for its reaping (the loop wakes for it), none when
+   a limit is reached (kids_count) or every place is taken. */
+#define DEFER_MS 10
+#define DEFER_MAX 4096
+
 /* How a child is reaped (child_entry.watched). */
 enum { BY_SIGNAL = 0,   /* SIGCHLD, waitpid(-1): the reaper could not take it */
        BY_REAPER = 1,   /* the reaper names it when it ends */
-       KEPT = 2 };      /* by SIGCHLD while few live; the reaper's later */
+       KEPT = 2,        /* by SIGCHLD while few live; the reaper's later */
+       DEFERRED = 3 };  /* its pid looked at DEFER_MS after its start */
 
 /* Room in the reaper's own descriptor table for a pidfd per child: the
    soft descriptor limit is raised toward the hard one when -c needs it,
@@ -96,7 +109,7 @@ static void mark_unwatched(struct server *srv, pid_t pid)
 /* A child leaves the ledger: the counts of how it was reaped follow. */
 static void forget(struct server *srv, const struct child_entry *gone)
 {
-  if (gone->watched != BY_REAPER) srv->unwatched--;
+  if (gone->watched == BY_SIGNAL || gone->watched == KEPT) srv->unwatched--;
   if (gone->watched == KEPT) srv->kept--;
 }
 
@@ -129,6 +142,58 @@ static void hand_over_kept(struct server *srv)
   }
 }
 
+static void child_ended(struct server *srv, pid_t pid, int status);
+
+/* ---- children deferred from the reaper (DEFER_MS) ---- */
+
+static struct deferred *deferred_at(const struct server *srv, size_t i)
+{
+  return &srv->deferred[(srv->defer_first + i) % DEFER_MAX];
+}
+
+/* The oldest deferred child: reaped if it has ended, else watched. */
+static void settle_oldest(struct server *srv)
+{
+  pid_t pid = deferred_at(srv, 0)->pid;
+  srv->defer_first = (srv->defer_first + 1) % DEFER_MAX;
+  srv->ndeferred--;
+  struct child_entry *ch = children_find(srv->clients.children, pid);
+  if (!ch || ch->watched != DEFERRED) return;   /* reaped meanwhile */
+  int status;
+  pid_t r = waitpid(pid, &status, WNOHANG);
+  if (r == pid) {
+    child_ended(srv, pid, status);
+  } else {
+    watch_child(srv, ch);
+  }
+}
+
+void kids_settle(struct server *srv, int all)
+{
+  long long now = srv->ndeferred && !all ? clock_ms() : 0;
+  while (srv->ndeferred && (all || deferred_at(srv, 0)->since + DEFER_MS <= now))
+    settle_oldest(srv);
+}
+
+int kids_timeout_ms(const struct server *srv, int ms)
+{
+  if (!srv->ndeferred) return ms;
+  long long left = deferred_at(srv, 0)->since + DEFER_MS - clock_ms();
+  if (left < 0) left = 0;
+  return ms < 0 || left < ms ? (int) left : ms;
+}
+
+/* 0, or -1 when there is no room (the caller watches it at once). */
+static int defer(struct server *srv, struct child_entry *ch)
+{
+  if (!srv->deferred && !(srv->deferred = calloc(DEFER_MAX, sizeof *srv->deferred)))
+    return -1;
+  if (srv->ndeferred == DEFER_MAX) settle_oldest(srv);
+  *deferred_at(srv, srv->ndeferred++) = (struct deferred) { ch->pid, clock_ms() };
+  ch->watched = DEFERRED;
+  return 0;
+}
+
 /* A new child, counted under the keys of its connection, computed now:
    a rule may have made a network length counted since it arrived. */
 void kids_add(struct server *srv, pid_t pid, const struct peer *p)
@@ -138,7 +203,8 @@ void kids_add(struct server *srv, pid_t pid, const struct peer *p)
   struct child_entry *ch = clientcount_add(&srv->clients, pid, &p->remote, keys, nkeys);
   X(ch != NULL);
   if (srv->reaper.fd >= 0 && kids_live(srv) >= REAPER_FROM) {
-    watch_child(srv, ch);   /* before the others: kids_flush may mark it */
+    if (defer(srv, ch) < 0)
+      watch_child(srv, ch);   /* before the others: kids_flush may mark it */
     if (srv->kept) hand_over_kept(srv);
     return;
   }
@@ -150,6 +216,10 @@ void kids_add(struct server *srv, pid_t pid, const struct peer *p)
 static void child_ended(struct server *srv, pid_t pid, int status)
 {
   struct child_entry gone;
+  const char *what, *arg;
+  int err;
+  if (launch_failure(&srv->launch, pid, &what, &arg, &err))
+    log_drop(&srv->opt, what, arg, err);
   if (clientcount_remove(&srv->clients, pid, &gone) < 0) {
     if (srv->helpers_ending) srv->helpers_ending--;   /* a helper: no line */
     if (srv->program->helper_ended) srv->program->helper_ended(srv, pid);
@@ -186,7 +256,7 @@ static void reaper_gone(struct server *srv)
 {
   for (size_t i = 0; i < kids_live(srv); i++) {
     struct child_entry *ch = children_at(srv->clients.children, i);
-    if (ch->watched == BY_REAPER) srv->unwatched++;
+    if (ch->watched == BY_REAPER || ch->watched == DEFERRED) srv->unwatched++;
     if (ch->watched == KEPT) srv->kept--;
     ch->watched = BY_SIGNAL;
   }
@@ -272,6 +342,7 @@ unsigned long kids_count(struct server *srv, const struct clientkey *key,
                            : clientcount_get(&srv->clients, key);
   if (n < limit) return n;
   if (!in_parent) return count_running_settled(srv, key, limit);
+  kids_settle(srv, 1);
   kids_reap_ready(srv);
   return is_net ? clientcount_net(&srv->clients, key, 1)
                 : clientcount_get(&srv->clients, key);

@@ -33,6 +33,7 @@
 #include "clientkey.h"
 #include "env.h"
 #include "ident.h"
+#include "launch.h"
 #include "names.h"
 #include "proxy.h"
 #include "proxywait.h"
@@ -229,6 +230,12 @@ struct server {
   /* Helpers (children that are not connections) told to end and not
      reaped yet: until then SIGCHLD reaps by waitpid(-1). */
   size_t helpers_ending;
+  /* Children started while many live, looked at DEFER_MS later (kids.c),
+     oldest first; allocated on first use. */
+  struct deferred { pid_t pid; long long since; } *deferred;
+  size_t defer_first, ndeferred;
+  struct launch launch;          /* the fast launch's slots */
+  const char *path;              /* $PATH, for the fast launch's search */
 };
 
 /* An impossible state: the server says where and ends (111), rather
@@ -260,6 +267,9 @@ int signals_take(void);
 void signals_close(void);
 void signals_for_child(const struct server *srv);
 void signals_for_program(const struct server *srv);
+/* The signals signals_for_program sets back to SIG_DFL, into sigs (room
+   for 5), 0 after the last. */
+void signals_handled(const struct server *srv, int *sigs);
 
 /* log.c */
 void log_init(const char *prog, pid_t server);
@@ -289,6 +299,11 @@ void kids_start_reaper(struct server *srv);
 size_t kids_live(const struct server *srv);
 void kids_add(struct server *srv, pid_t pid, const struct peer *p);
 void kids_reap_ready(struct server *srv);
+/* The children deferred from the reaper whose time has come (all: every
+   one): each reaped if it ended, else watched. */
+void kids_settle(struct server *srv, int all);
+/* ms, or less: when the oldest deferred child is due. */
+int kids_timeout_ms(const struct server *srv, int ms);
 void kids_reap_any(struct server *srv);
 void kids_reaper_news(struct server *srv);
 void kids_flush(struct server *srv);

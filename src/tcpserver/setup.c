@@ -6,6 +6,7 @@
    With -G the front is forked off once the address is known and a
    passed socket taken (LISTEN_PID is the front's pid); the rest is the
    server's. */
+#include <stdlib.h>
 #include <unistd.h>
 #include "server.h"
 
@@ -36,6 +37,7 @@ void server_setup(struct server *srv)
   srv->fast_path = !opt->remotehost && !opt->remoteinfo && opt->localname &&
                    opt->bannerlen <= FAST_BANNER_MAX;
   envb_init(&srv->env, environ);
+  srv->path = getenv("PATH");
   signals_init(srv);
   loop_init(srv);
   listen_ready(srv);

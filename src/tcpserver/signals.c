@@ -117,11 +117,20 @@ void signals_for_child(const struct server *srv)
 }
 
 /* What the program gets, as it was when the server started. */
+void signals_handled(const struct server *srv, int *sigs)
+{
+  int n = 0;
+  sigs[n++] = SIGCHLD;
+  sigs[n++] = SIGTERM;
+  sigs[n++] = SIGPIPE;
+  if (srv->program->reload) sigs[n++] = SIGHUP;
+  sigs[n] = 0;
+}
+
 void signals_for_program(const struct server *srv)
 {
-  catch_signal(SIGCHLD, SIG_DFL);
-  catch_signal(SIGTERM, SIG_DFL);
-  catch_signal(SIGPIPE, SIG_DFL);
-  if (srv->program->reload) catch_signal(SIGHUP, SIG_DFL);
+  int sigs[5];
+  signals_handled(srv, sigs);
+  for (int *s = sigs; *s; s++) catch_signal(*s, SIG_DFL);
   pthread_sigmask(SIG_SETMASK, &srv->startup_mask, NULL);
 }
