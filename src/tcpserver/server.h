@@ -12,7 +12,8 @@
      waiting.c   connections not yet admitted: PROXY headers still
                  arriving, second looks after a limit
      verdict.c   rules, names, limits, the environment
-     child.c     the child: what it closes, vfork or fork, exec
+     child.c     the child: what it closes, vfork, fork or the program's
+                 spawn, exec
      kids.c      the children ledger, reaping
      log.c       the only writer to descriptor 2 once serving
    Dependencies run one way: main → setup → loop → child → verdict →
