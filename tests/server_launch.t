@@ -68,6 +68,31 @@ for my $s (@servers) {
   stop_server($srv);
 }
 
+# With -v the server writes the child's pid and verdict lines while the
+# child waits: for each child they come before anything the program
+# writes to stderr (here its pid), and its end line after.
+spew("$t/says.sh", "#!/bin/sh\necho program says \$\$ >&2\necho done\n");
+chmod 0755, "$t/says.sh";
+{
+  my $srv = start_server(ours('tcpserver'), ['-v', '-H', '-R', '-l', 'x', '127.0.0.1', '0', "$t/says.sh"]);
+  fetch($srv->{port}) for 1 .. 20;
+  log_settled($srv);
+  stop_server($srv);
+  my @lines = split /\n/, slurp($srv->{log});
+  my (%at, $bad);
+  for my $i (0 .. $#lines) {
+    $at{$2}{$1} = $i if $lines[$i] =~ /^tcpserver: (pid|ok|end) (\d+) /;
+    $at{$1}{says} = $i if $lines[$i] =~ /^program says (\d+)$/;
+  }
+  for my $pid (keys %at) {
+    my $a = $at{$pid};
+    $bad++ unless defined $a->{pid} && defined $a->{ok} && defined $a->{says} && defined $a->{end} &&
+      $a->{pid} < $a->{ok} && $a->{ok} < $a->{says} && $a->{says} < $a->{end};
+  }
+  ok(keys(%at) == 20 && !$bad, '-v: for each of 20 children its pid and ok lines, then the program\'s stderr, then its end line')
+    or diag(show_text(join "\n", @lines));
+}
+
 is($got{ours}{banner}, "banner\r\n", 'the banner comes before the program\'s output');
 like($got{ours}{env}, qr/^TCPLOCALIP=127\.0\.0\.1$/m, 'the program has its environment');
 is($got{ours}{nodelay}, "nodelay\n", '-D: the program\'s socket has TCP_NODELAY');
@@ -87,18 +112,22 @@ SKIP: {
   is($got{ours}{missing_log}, $got{reference}{missing_log}, 'the warnings: as the reference');
 }
 
-# The mechanism: without -v, no vfork and no fork for the plain fast
-# path (strace sees a clone sharing the memory); with -v, vfork.
+# The mechanism: no vfork and no fork for the plain fast path, with -v
+# or without (strace sees a clone sharing the memory); on the slow
+# path (-h), fork.
 SKIP: {
-  skip 'strace is not installed', 2 unless have_tool('strace');
-  for my $case ([[], qr/clone\([^)]*CLONE_VM[^)]*\)/, 'clone with CLONE_VM'], [['-v'], qr/vfork\(/, 'vfork']) {
+  skip 'strace is not installed', 3 unless have_tool('strace');
+  skip 'a sanitized build starts its children with vfork', 3 if $ENV{UCSPI_SANITIZED};
+  for my $case ([[], qr/clone\([^)]*CLONE_VM[^)]*\)/, 'clone with CLONE_VM'],
+                [['-v'], qr/clone\([^)]*CLONE_VM[^)]*\)/, 'clone with CLONE_VM'],
+                [['-h'], qr/clone\((?![^)]*CLONE_VM)[^)]*SIGCHLD/, 'fork']) {
     my ($pid, $line) = start_process(['strace', '-f', '-e', 'trace=clone,clone3,vfork,fork', '-o', "$t/strace",
-                                      ours('tcpserver'), '-1', @{ $case->[0] }, '-H', '-R', '-l', 'x', '127.0.0.1', '0', '/bin/true'],
+                                      ours('tcpserver'), '-1', '-H', '-R', '-l', 'x', @{ $case->[0] }, '127.0.0.1', '0', '/bin/true'],
                                      stderr => "$t/strace.err");
     my ($port) = ($line // '') =~ /^(\d+)/;
     fetch($port) if $port;
     stop_pid($pid);
-    like(slurp("$t/strace"), $case->[1], (@{ $case->[0] } ? '-v' : 'without -v') . ": $case->[2]");
+    like(slurp("$t/strace"), $case->[1], (@{ $case->[0] } ? $case->[0][0] : 'without -v') . ": $case->[2]");
   }
 }
 

@@ -81,6 +81,17 @@ static inline long raw_execve(const char *path, char *const *argv, char *const *
 {
   return rawsys6(SYS_execve, RAWSYS_P(path), RAWSYS_P(argv), RAWSYS_P(envp), 0, 0, 0);
 }
+/* Wait while *word is val, until woken or for at most ms milliseconds
+   (a futex of this process's memory: FUTEX_WAIT_PRIVATE). */
+static inline long raw_futex_wait(volatile int *word, int val, long ms)
+{
+  struct { long sec, nsec; } t = { ms / 1000, ms % 1000 * 1000000 };
+  return rawsys6(SYS_futex, RAWSYS_P(word), 128 /* FUTEX_WAIT_PRIVATE */, val, RAWSYS_P(&t), 0, 0);
+}
+static inline long raw_getppid(void)
+{
+  return rawsys6(SYS_getppid, 0, 0, 0, 0, 0, 0);
+}
 static inline _Noreturn void raw_exit(int code)
 {
   for (;;) rawsys6(SYS_exit_group, code, 0, 0, 0, 0, 0);

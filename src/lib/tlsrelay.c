@@ -169,8 +169,14 @@ static void nonblocking(int fd)
 int tlsrelay_run(struct tls_conn *c, int sock, int to_prog, int from_prog,
                  int pidfd, char why[TLS_WHY])
 {
-  static struct relay r;   /* 128 KiB: not on the stack */
-  memset(&r, 0, sizeof r);
+  /* 128 KiB: not on the stack.  Only the fields are cleared: the
+     buffers are written before they are read, and a page of them is
+     touched only when data comes (in a forked engine each page first
+     touched is a page fault). */
+  static struct relay r;
+  r.in.len = r.in.off = r.out.len = r.out.off = 0;
+  r.notified = r.prog_gone = r.broken = 0;
+  r.sock_ev = r.to_ev = r.from_ev = 0;
   r.c = c;
   r.sock = sock;
   r.to_prog = to_prog;

@@ -141,8 +141,7 @@ _Noreturn void child_run(struct server *srv, struct conn *c)
    -1 with errno when clone failed. */
 static pid_t launch_child(struct server *srv, struct conn *c)
 {
-  if (!srv->fast_path || srv->program->run || srv->opt.verbosity >= 2 ||
-      c->v.outcome != OUT_OK)
+  if (!srv->fast_path || srv->program->run || c->v.outcome != OUT_OK)
     return 0;
   struct launch_job *j = launch_job(&srv->launch);
   if (!j || launch_copy(&srv->launch, j, c->v.envp, srv->opt.banner,
@@ -158,7 +157,16 @@ static pid_t launch_child(struct server *srv, struct conn *c)
   memcpy(&j->mask, &srv->startup_mask, sizeof j->mask);
   j->set_nofile = srv->nofile_raised;
   j->nofile = srv->nofile;
-  return launch_start(&srv->launch, j);
+  j->wait_go = srv->opt.verbosity >= 2;
+  j->server = srv->pid;
+  pid_t pid = launch_start(&srv->launch, j);
+  if (pid > 0 && j->wait_go) {
+    log_pid(pid, &c->peer);
+    if (c->peer.proxied) log_proxy(pid, &c->peer);
+    log_verdict(pid, c);
+    launch_release(j);
+  }
+  return pid;
 }
 
 /* The child of an admitted connection: its pid, or -1 with errno. */

@@ -5,7 +5,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "launch.h"
 #include "pathexec.h"
 #include "rawsys.h"
@@ -69,6 +72,11 @@ static int launched(void *arg)
   struct launch_job *j = arg;
   int one = 1;
   long r;
+  /* A server that ended before its lines (a SIGTERM) never lets go:
+     then the program runs without them, as a forked child would. */
+  while (j->wait_go && !__atomic_load_n(&j->go, __ATOMIC_ACQUIRE) &&
+         raw_getppid() == j->server)
+    raw_futex_wait(&j->go, 0, 50);
   if (j->killopts) raw_setsockopt(j->fd, IPPROTO_IP, IP_OPTIONS, 0, 0);
   if (j->nodelay) raw_setsockopt(j->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (j->bannerlen && (r = write_all_raw(j->fd, j->banner, j->bannerlen)) < 0)
@@ -85,9 +93,22 @@ static int slot_free(const struct launch_slot *s)
   return __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) == 0 && !s->job.failed_step;
 }
 
+/* Under AddressSanitizer the child would run the sanitizer's runtime on
+   the server's thread state, shared with the server itself: vfork then. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+
 struct launch_job *launch_job(struct launch *l)
 {
-  if (l->off) return NULL;
+  if (l->off || SANITIZED) return NULL;
   if (!l->slots) {
     void *m = mmap(NULL, LAUNCH_SLOTS * sizeof *l->slots, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -147,6 +168,12 @@ pid_t launch_start(struct launch *l, struct launch_job *j)
   return pid;
 }
 
+void launch_release(struct launch_job *j)
+{
+  __atomic_store_n(&j->go, 1, __ATOMIC_RELEASE);
+  syscall(SYS_futex, &j->go, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
 int launch_failure(struct launch *l, pid_t pid, const char **what,
                    const char **arg, int *err)
 {
@@ -176,6 +203,7 @@ int launch_copy(struct launch *l, struct launch_job *j, char *const *env,
   (void) l; (void) j; (void) env; (void) banner; (void) bannerlen;
   return -1;
 }
+void launch_release(struct launch_job *j) { (void) j; }
 pid_t launch_start(struct launch *l, struct launch_job *j)
 {
   (void) l; (void) j;

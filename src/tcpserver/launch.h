@@ -18,9 +18,11 @@
    banner, exec) is left in its slot and logged by the server when it
    reaps the child, through the one writer.
 
-   Used for what the vfork child would do with no log line of its own:
-   the fast path, an admitted connection, verbosity below -v, exec of
-   the program (not a server program's own run), on the architectures
+   Used for what the vfork child would do but its log lines: the fast
+   path, an admitted connection, exec of the program (not a server
+   program's own run).  With -v the server writes the child's pid and
+   verdict lines while the child waits (wait_go), so that they come
+   before anything of the program's, as in 0.88, on the architectures
    rawsys.h knows (elsewhere launch_job always says none is free). */
 
 #define LAUNCH_SLOTS 32
@@ -41,6 +43,11 @@ struct launch_job {
   unsigned long mask;            /* the start-up mask, the kernel's word */
   int set_nofile;
   struct rlimit nofile;
+  /* With wait_go, the child waits for go before its first act, so that
+     the server's log lines for it come first (launch_release). */
+  int wait_go;
+  volatile int go;
+  pid_t server;                  /* the server's pid: gone, go on without */
   /* The child's words back: which step failed, and its errno. */
   volatile int failed_step, failed_err;
 };
@@ -62,6 +69,8 @@ int launch_copy(struct launch *l, struct launch_job *j, char *const *env,
 /* Start it: the child's pid, or -1 with errno (the slot is free
    again). */
 pid_t launch_start(struct launch *l, struct launch_job *j);
+/* Let a child started with wait_go go on. */
+void launch_release(struct launch_job *j);
 /* A child ended: if it was launched and failed, what failed is put in
    *what, *arg and *err and 1 returned (the slot is freed); else 0. */
 int launch_failure(struct launch *l, pid_t pid, const char **what,
