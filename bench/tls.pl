@@ -18,7 +18,8 @@
 # - A download of BENCH_TLS_MIB (512) MiB through tlsclient from
 #   tlsserver, stunnel4 (exec) and hitch in front of tcpserver.
 # - The parent's CPU per connection: tlsserver's during the full
-#   handshakes against tcpserver's with plain connections (loadgen).
+#   handshakes against tcpserver's with plain connections (loadgen),
+#   back to back and at the handshakes' pace; the spawner's beside it.
 use strict;
 use warnings;
 
@@ -211,6 +212,17 @@ sub bench_tls {
     $c1 = cpu_seconds($pid);
     push @{ $cpu{tcpserver} }, $r->{completed} ? ($c1 - $c0) / $r->{completed} * 1e6 : undef;
     stop_server($pid, $fh);
+    # And at the pace of the TLS run: its parent then sleeps and wakes for
+    # each connection and each end, as tlsserver's does under s_time.
+    if ($full) {
+      ($pid, $port, $fh) = start_server("$ours/tcpserver", '-1', '-q', '-RH', '-l', 'x', '-c', '200',
+                                        '127.0.0.1', '0', $child);
+      $c0 = cpu_seconds($pid);
+      $r = loadgen($port, 1, int($full * $tls_seconds), '-r', sprintf('%.0f', $full));
+      $c1 = cpu_seconds($pid);
+      push @{ $cpu{paced} }, $r->{completed} ? ($c1 - $c0) / $r->{completed} * 1e6 : undef;
+      stop_server($pid, $fh);
+    }
     # openssl s_server -www.
     my $sp = free_port_tls();
     my $spid = start_on_port($sp, 'openssl', 's_server', '-quiet', '-www', '-accept', "127.0.0.1:$sp", '-cert', $crt);
@@ -247,6 +259,9 @@ sub bench_tls {
        fmt(median(@{ $cpu{spawner} }), '%.1f') . ' us per connection; parent and spawner together ' .
        ratio(sum_or_undef(median(@{ $cpu{ours} }), median(@{ $cpu{spawner} })), median(@{ $cpu{tcpserver} })) .
        'x tcpserver\'s parent.');
+  say_('Plain tcpserver at the pace of the TLS run (loadgen -c 1 -r, the full handshakes\' rate): ' .
+       fmt(median(@{ $cpu{paced} }), '%.1f') . ' us per connection; tlsserver\'s parent ' .
+       ratio(median(@{ $cpu{ours} }), median(@{ $cpu{paced} })) . 'x that.');
   bench_tls_concurrent($crt);
   bench_tls_refusals();
   bench_tls_relay($crt);
