@@ -82,7 +82,11 @@ static _Noreturn void standby(struct server *srv, int sock, int tell)
    reaps it, sees its end, signals it, as a child it forked.  (glibc's
    fork has no such flag; this process is single-threaded, holds no
    lock, and the child's pid is asked of the kernel, so a bare clone is
-   a fork here.) */
+   a fork here.  What glibc keeps of the thread's id stays the
+   spawner's in the child; only raise and error-checking or robust
+   mutexes read it, none of which the engine uses, and its own forks
+   set it right in their children.  OpenSSL sees a new pid and reseeds
+   its random generator, as after fork.) */
 static pid_t clone_sibling(void)
 {
   return (pid_t) syscall(SYS_clone, (unsigned long) (CLONE_PARENT | SIGCHLD), 0, 0, 0, 0);
