@@ -18,7 +18,8 @@
 # - A download of BENCH_TLS_MIB (512) MiB through tlsclient from
 #   tlsserver, stunnel4 (exec) and hitch in front of tcpserver.
 # - The parent's CPU per connection: tlsserver's during the full
-#   handshakes against tcpserver's with plain connections (loadgen).
+#   handshakes against tcpserver's with plain connections (loadgen),
+#   back to back and at the handshakes' pace; the spawner's beside it.
 use strict;
 use warnings;
 
@@ -162,6 +163,22 @@ sub download {
   return ($got // '') =~ /^\s*(\d+)/ && $1 == $tls_mib * 1048576 ? $t : undef;
 }
 
+# tlsserver's spawner: its oldest child (the engines and the standby come
+# later).  undef when there is none.
+sub spawner_of {
+  my ($ppid) = @_;
+  my ($best, $start);
+  for my $stat (glob('/proc/[0-9]*/stat')) {
+    open my $fh, '<', $stat or next;
+    my @f = split ' ', (split /\) /, scalar(<$fh>) // '', 2)[1] // '';
+    next unless @f && $f[1] == $ppid;
+    ($best, $start) = ($stat =~ m{(\d+)/stat$}, $f[19]) if !defined $start || $f[19] < $start;
+  }
+  return $best;
+}
+
+sub sum_or_undef { return (grep { !defined } @_) ? undef : $_[0] + $_[1] }
+
 sub bench_tls {
   my $crt = tls_cert();
   if (!$crt || !-x "$ours/tlsserver" || !-x "$ours/tlsclient") {
@@ -175,11 +192,16 @@ sub bench_tls {
     # tlsserver: full, resumed, the parent's CPU.
     my ($pid, $port, $fh) = start_server("$ours/tlsserver", '-1', '-q', '-RH', '-l', 'x', '-c', '200',
                                          '127.0.0.1', '0', $child);
+    my $helper;
+    for (1 .. 50) { last if $helper = spawner_of($pid); select undef, undef, undef, 0.02 }
     my $c0 = cpu_seconds($pid);
+    my $h0 = $helper ? cpu_seconds($helper) : undef;
     my $full = s_time($port, 'new');
     my $c1 = cpu_seconds($pid);
+    my $h1 = $helper ? cpu_seconds($helper) : undef;
     push @{ $rate{ours} }, $full;
     push @{ $cpu{ours} }, $full ? ($c1 - $c0) / ($full * $tls_seconds) * 1e6 : undef;
+    push @{ $cpu{spawner} }, $full && defined $h0 && defined $h1 ? ($h1 - $h0) / ($full * $tls_seconds) * 1e6 : undef;
     push @{ $rate{resumed} }, s_time($port, 'reuse');
     stop_server($pid, $fh);
     # Plain tcpserver's parent CPU per connection.
@@ -190,6 +212,17 @@ sub bench_tls {
     $c1 = cpu_seconds($pid);
     push @{ $cpu{tcpserver} }, $r->{completed} ? ($c1 - $c0) / $r->{completed} * 1e6 : undef;
     stop_server($pid, $fh);
+    # And at the pace of the TLS run: its parent then sleeps and wakes for
+    # each connection and each end, as tlsserver's does under s_time.
+    if ($full) {
+      ($pid, $port, $fh) = start_server("$ours/tcpserver", '-1', '-q', '-RH', '-l', 'x', '-c', '200',
+                                        '127.0.0.1', '0', $child);
+      $c0 = cpu_seconds($pid);
+      $r = loadgen($port, 1, int($full * $tls_seconds), '-r', sprintf('%.0f', $full));
+      $c1 = cpu_seconds($pid);
+      push @{ $cpu{paced} }, $r->{completed} ? ($c1 - $c0) / $r->{completed} * 1e6 : undef;
+      stop_server($pid, $fh);
+    }
     # openssl s_server -www.
     my $sp = free_port_tls();
     my $spid = start_on_port($sp, 'openssl', 's_server', '-quiet', '-www', '-accept', "127.0.0.1:$sp", '-cert', $crt);
@@ -222,6 +255,13 @@ sub bench_tls {
   say_('Parent CPU per connection: tlsserver ' . fmt(median(@{ $cpu{ours} }), '%.1f') . ' us (full handshakes), tcpserver ' .
        fmt(median(@{ $cpu{tcpserver} }), '%.1f') . ' us (plain): ' . ratio(median(@{ $cpu{ours} }), median(@{ $cpu{tcpserver} })) .
        'x (target <= 1.1).');
+  say_('The spawner (the helper that clones the engines, off the parent\'s path) ' .
+       fmt(median(@{ $cpu{spawner} }), '%.1f') . ' us per connection; parent and spawner together ' .
+       ratio(sum_or_undef(median(@{ $cpu{ours} }), median(@{ $cpu{spawner} })), median(@{ $cpu{tcpserver} })) .
+       'x tcpserver\'s parent.');
+  say_('Plain tcpserver at the pace of the TLS run (loadgen -c 1 -r, the full handshakes\' rate): ' .
+       fmt(median(@{ $cpu{paced} }), '%.1f') . ' us per connection; tlsserver\'s parent ' .
+       ratio(median(@{ $cpu{ours} }), median(@{ $cpu{paced} })) . 'x that.');
   bench_tls_concurrent($crt);
   bench_tls_refusals();
   bench_tls_relay($crt);

@@ -10,7 +10,9 @@
    _exit.  Its log writes go through log.c, which never lets a stalled
    logger hold the suspended parent for ever.
 
-   Slow path, -G, and a program with its own run: fork.  The server has
+   Slow path, -G, and a program with its own run: fork, or the
+   program's spawn (a process made some other way, that calls
+   child_run).  The server has
    a second thread (the reaper), and only the forking thread lives on in
    the child: the child must not take a lock that thread may have held
    (malloc is safe in glibc's fork; the reaper holds none of ours).  Its
@@ -29,12 +31,15 @@
 #include "server.h"
 
 /* Everything of the server's but the connection and descriptor 2. */
-static void close_server_fds(const struct server *srv)
+void child_close_server_fds(struct server *srv)
 {
-  if (srv->listen_fd >= 0) close(srv->listen_fd);
-  if (srv->epfd >= 0) close(srv->epfd);
-  if (srv->reaper.fd >= 0) close(srv->reaper.fd);
-  if (srv->front.fd >= 0) close(srv->front.fd);
+  int *fds[] = { &srv->listen_fd, &srv->epfd, &srv->reaper.fd, &srv->front.fd,
+                 &srv->helper_fd };
+  for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
+    if (*fds[i] >= 0) {
+      close(*fds[i]);
+      *fds[i] = -1;
+    }
   signals_close();
   waiting_close_fds(srv);
 }
@@ -91,13 +96,11 @@ static _Noreturn void drop_and_exit(const struct server *srv, const char *what,
   _exit(111);
 }
 
-static _Noreturn void run_child(struct server *srv, struct conn *c, int forked)
+/* The child's part from the pid line on: in a forked child, or in a
+   vfork child that shares the parent's memory. */
+static _Noreturn void serve(struct server *srv, struct conn *c)
 {
   pid_t pid = getpid();
-  if (forked) {
-    close_server_fds(srv);
-    signals_for_child(srv);   /* SIGTERM ends the lookups, as in 0.88 */
-  }
   if (srv->opt.verbosity >= 2) {
     log_pid(pid, &c->peer);
     if (c->peer.proxied) log_proxy(pid, &c->peer);
@@ -125,6 +128,12 @@ static _Noreturn void run_child(struct server *srv, struct conn *c, int forked)
   }
   pathexec_run(srv->opt.prog[0], srv->opt.prog, c->v.envp);
   drop_and_exit(srv, "unable to run ", srv->opt.prog[0], errno);
+}
+
+_Noreturn void child_run(struct server *srv, struct conn *c)
+{
+  signals_for_child(srv);   /* SIGTERM ends the lookups, as in 0.88 */
+  serve(srv, c);
 }
 
 /* The fast launch (launch.h), when the child would only exec: its pid;
@@ -169,7 +178,15 @@ pid_t child_spawn(struct server *srv, struct conn *c)
      parent, and with it the drain, for as long as the logger reads
      nothing (a signal does not end the wait of a vfork). */
   int forked = !srv->fast_path || srv->opt.drain_ms || srv->program->run;
+  if (forked && srv->program->spawn) {
+    pid_t pid = srv->program->spawn(srv, c);
+    if (pid != 0) return pid;
+  }
   pid_t pid = forked ? fork() : vfork();
-  if (pid == 0) run_child(srv, c, forked);
+  if (pid == 0 && !forked) serve(srv, c);
+  if (pid == 0) {
+    child_close_server_fds(srv);
+    child_run(srv, c);
+  }
   return pid;
 }

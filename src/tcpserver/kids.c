@@ -8,7 +8,9 @@
    A child the reaper could not take is "unwatched" and reaped the old
    way.  Every child that starts is in the ledger: the admission gate
    leaves room for it, so a ledger that refuses one is an impossible
-   state, never ignored. */
+   state, never ignored.  A child that is not in the ledger is a
+   program's helper (tlsserver's spawner and its standby engine): it
+   ends without an end line, and changes no count. */
 #include <errno.h>
 #include <stdlib.h>
 #include <poll.h>
@@ -218,7 +220,12 @@ static void child_ended(struct server *srv, pid_t pid, int status)
   int err;
   if (launch_failure(&srv->launch, pid, &what, &arg, &err))
     log_drop(&srv->opt, what, arg, err);
-  if (clientcount_remove(&srv->clients, pid, &gone) == 0) forget(srv, &gone);
+  if (clientcount_remove(&srv->clients, pid, &gone) < 0) {
+    if (srv->helpers_ending) srv->helpers_ending--;   /* a helper: no line */
+    if (srv->program->helper_ended) srv->program->helper_ended(srv, pid);
+    return;
+  }
+  forget(srv, &gone);
   log_end(srv, pid, status);
   log_status(srv, kids_live(srv));
 }
@@ -271,7 +278,17 @@ void kids_reap_ready(struct server *srv)
         else mark_unwatched(srv, -news[i]);
       }
   if (n < 0) reaper_gone(srv);
-  if (srv->unwatched) kids_reap_any(srv);
+  if (kids_by_signal(srv)) kids_reap_any(srv);
+}
+
+void kids_helpers_ending(struct server *srv, size_t n)
+{
+  srv->helpers_ending += n;
+}
+
+int kids_by_signal(const struct server *srv)
+{
+  return srv->unwatched || srv->helpers_ending;
 }
 
 /* 1 unless pid is known to have ended (a forked child cannot reap its

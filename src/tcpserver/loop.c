@@ -238,7 +238,7 @@ static void wait_and_act(struct server *srv, int ms, int listen)
   if (full && place && ms < 0) ms = 0;   /* a place came free: accept again */
   watch_listener(srv, listen && !srv->draining && place);
   if (srv->listener_stuck && (ms < 0 || ms > 100)) ms = 100;
-  const sigset_t *mask = srv->unwatched ? &srv->waiting_mask : &srv->watched_mask;
+  const sigset_t *mask = kids_by_signal(srv) ? &srv->waiting_mask : &srv->watched_mask;
   kids_flush(srv);
   ms = kids_timeout_ms(srv, waiting_timeout_ms(srv, ms, place));
   int n = epoll_pwait(srv->epfd, ev, EVENTS_MAX, ms, mask);

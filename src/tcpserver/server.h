@@ -12,7 +12,8 @@
      waiting.c   connections not yet admitted: PROXY headers still
                  arriving, second looks after a limit
      verdict.c   rules, names, limits, the environment
-     child.c     the child: what it closes, vfork or fork, exec
+     child.c     the child: what it closes, vfork, fork or the program's
+                 spawn, exec
      launch.c    the fast launch: clone sharing the memory until exec
      kids.c      the children ledger, reaping
      log.c       the only writer to descriptor 2 once serving
@@ -88,6 +89,18 @@ struct server_program {
      the program; never returns.  NULL: exec.  A program with run is
      always forked, never vforked. */
   void (*run)(struct server *srv, struct conn *c);
+  /* In the parent, for an admitted connection, instead of forking its
+     child: start it some other way (tlsserver: through a helper
+     process that has the server's memory already, so that the parent
+     pays no fork).  The child must be the parent's own child, and must
+     do what child_run does.  Returns its pid; -1 with errno, and the
+     connection is dropped; 0: not taken, the core forks as without
+     spawn.  NULL: the core forks.  Not called on the vfork path (a
+     program without run). */
+  pid_t (*spawn)(struct server *srv, struct conn *c);
+  /* A child that was no connection (not counted: a helper of the
+     program's) was reaped, silently.  NULL: nothing to tell. */
+  void (*helper_ended)(struct server *srv, pid_t pid);
   /* SIGHUP, in the parent between two events.  NULL: SIGHUP keeps its
      default action (the server ends), as in 0.88. */
   void (*reload)(struct server *srv);
@@ -214,6 +227,11 @@ struct server {
   int drain_stage;               /* 0 waiting, 1 TERM sent, 2 KILL sent */
   long long drain_next;          /* when the next stage starts (ms) */
   struct front front;            /* -G: the line to the front; fd -1: none */
+  int helper_fd;                 /* a program's line to a helper of its
+                                    own: closed in every child; -1 none */
+  /* Helpers (children that are not connections) told to end and not
+     reaped yet: until then SIGCHLD reaps by waitpid(-1). */
+  size_t helpers_ending;
   /* Children started while many live, looked at DEFER_MS later (kids.c),
      oldest first; allocated on first use. */
   struct deferred { pid_t pid; long long since; } *deferred;
@@ -292,6 +310,13 @@ void kids_reap_any(struct server *srv);
 void kids_reaper_news(struct server *srv);
 void kids_flush(struct server *srv);
 void kids_signal(const struct server *srv, int sig);
+/* A child not in the ledger is a helper of the program's: it is reaped
+   without an end line or a change of the counts.  n helpers were told
+   to end: reap them when they do, also while the reaper watches every
+   connection. */
+void kids_helpers_ending(struct server *srv, size_t n);
+/* SIGCHLD must end the wait: some child is reaped by waitpid(-1). */
+int kids_by_signal(const struct server *srv);
 /* Live connections under key, this very moment: at the limit, first
    reap what has ended (in a forked child: not counting the children
    that ended, which the child cannot reap). */
@@ -308,6 +333,17 @@ int verdict_local_address(struct peer *p);
 
 /* child.c */
 pid_t child_spawn(struct server *srv, struct conn *c);
+/* A process forked from the server for connections: close what is the
+   server's (the listening socket, epoll, the reaper's socket, the
+   signals' pipe, -G's line, the waiting connections, helper_fd), once;
+   the descriptors are marked closed in *srv. */
+void child_close_server_fds(struct server *srv);
+/* The child of one connection, in a process of its own whose server
+   descriptors are closed (child_close_server_fds): what a forked child
+   does, from the pid line to the program.  c->peer.fd is the
+   connection; c holds what the parent decided (fast path) or the
+   peer alone (slow path).  Never returns. */
+_Noreturn void child_run(struct server *srv, struct conn *c);
 void child_refuse(const struct server *srv, struct conn *c);
 
 /* waiting.c */

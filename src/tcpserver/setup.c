@@ -22,6 +22,7 @@ void server_setup(struct server *srv)
   const struct options *opt = &srv->opt;
   srv->pid = getpid();
   srv->epfd = -1;
+  srv->helper_fd = -1;
   log_init(srv->program->name, srv->pid);
   listen_setup(srv, opt->prog[-2], opt->prog[-1]);
   srv->front.fd = -1;

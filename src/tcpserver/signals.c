@@ -93,11 +93,16 @@ int signals_take(void)
   return bits;
 }
 
-/* A forked child: the pipe is the server's. */
+/* A forked child: the pipe is the server's.  Marked closed, so that a
+   handler inherited until the child sets its own never writes to a
+   descriptor that has been given another use. */
 void signals_close(void)
 {
-  close(wake_pipe[0]);
-  close(wake_pipe[1]);
+  for (int i = 0; i < 2; i++)
+    if (wake_pipe[i] >= 0) {
+      close(wake_pipe[i]);
+      wake_pipe[i] = -1;
+    }
 }
 
 /* A forked child (slow path) that is still doing the lookups: SIGTERM

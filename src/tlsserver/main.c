@@ -4,7 +4,8 @@
    client costs no handshake.  The parent builds the TLS contexts before
    the core drops privileges and never speaks TLS; an admitted
    connection's child becomes the engine (tlsengine.h) instead of
-   exec'ing the program.
+   exec'ing the program.  The parent does not fork it: a spawner, forked
+   once, keeps one ready (spawner.h).
 
    Privileges: with TLS_UID/TLS_GID (or ucspi-ssl's SSL_UID/SSL_GID) the
    engine runs under those and the program under -u/-g, which needs the
@@ -24,6 +25,7 @@
 #include "msg.h"
 #include "num.h"
 #include "../tcpserver/server.h"
+#include "spawner.h"
 #include "tls.h"
 #include "tlsengine.h"
 
@@ -52,6 +54,7 @@ struct tlsstate {
   int tls_ids;
   uid_t tls_uid;
   gid_t tls_gid;
+  struct spawner spawner;      /* keeps an engine ready (spawner.h) */
 };
 
 static struct tlsstate state = { .handshake = 10 };
@@ -142,6 +145,25 @@ static void watch_files(void)
   setitimer(ITIMER_REAL, &every, 0);
 }
 
+/* Without it each connection is forked: slower, never wrong. */
+static void start_spawner(struct server *srv)
+{
+  if (spawner_start(&state.spawner, srv) < 0)
+    log_warn(&srv->opt, "unable to start the spawner, forking each connection: ",
+             errtext(errno));
+}
+
+static pid_t tls_spawn(struct server *srv, struct conn *c)
+{
+  return spawner_spawn(&state.spawner, srv, c);
+}
+
+static void tls_helper_ended(struct server *srv, pid_t pid)
+{
+  (void) srv;
+  spawner_reaped(&state.spawner, pid);
+}
+
 static void tls_reload(struct server *srv)
 {
   char why[TLS_WHY];
@@ -151,8 +173,15 @@ static void tls_reload(struct server *srv)
   sigprocmask(SIG_BLOCK, &alrm, &old);   /* the handler reads the contexts */
   int r = tls_server_reload(state.tls, environ, why);
   sigprocmask(SIG_SETMASK, &old, 0);
-  if (r < 0) log_warn(&srv->opt, "unable to reload the certificates, keeping the old ones: ", why);
-  else if (srv->opt.verbosity >= 2) {
+  if (r < 0) {
+    log_warn(&srv->opt, "unable to reload the certificates, keeping the old ones: ", why);
+    return;
+  }
+  /* The engines to come are clones of the spawner: a new one, with the
+     new contexts and ticket key. */
+  spawner_retire(&state.spawner, srv);
+  start_spawner(srv);
+  if (srv->opt.verbosity >= 2) {
     struct logline l;
     logline_start(&l, "tlsserver: tls reloaded");
     log_line(&l);
@@ -222,7 +251,9 @@ static void tls_run(struct server *srv, struct conn *c)
 
 static struct server_program tlsserver = {
   .name = "tlsserver", .usage = USAGE, .help = HELP, .options = "nyYsw:ia",
-  .option = tls_option, .run = tls_run, .reload = tls_reload, .state = &state,
+  .option = tls_option, .run = tls_run, .spawn = tls_spawn,
+  .helper_ended = tls_helper_ended, .reload = tls_reload,
+  .state = &state,
 };
 
 int main(int argc, char **argv)
@@ -233,6 +264,8 @@ int main(int argc, char **argv)
   take_banner(&srv);
   build_contexts();
   server_setup(&srv);
+  spawner_init(&state.spawner);
+  start_spawner(&srv);
   watch_files();
   loop_serve(&srv);
 }

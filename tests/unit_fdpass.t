@@ -1,0 +1,2 @@
+#!/bin/sh
+exec "${UCSPI_BIN:-build}/t/unit_fdpass"
