@@ -87,10 +87,24 @@ sub stop_server {
   close $fh;
 }
 
-# CPU seconds (user + system) the process has used so far: the server's
-# own cost, apart from its children's (which exec and exit the service).
+# CPU seconds the process has used so far: the server's own cost, apart
+# from its children's (which exec and exit the service).  The scheduler's
+# count of each of its threads (/proc/PID/task/*/schedstat, nanoseconds),
+# where utime and stime count 10 ms ticks: a server that takes a few ticks
+# a run would otherwise be measured to within a tenth.  The ticks when
+# schedstat cannot be read.
 sub cpu_seconds {
-  open my $fh, '<', "/proc/$_[0]/stat" or return undef;
+  my ($pid) = @_;
+  my ($ns, $tasks) = (0, 0);
+  for my $f (glob "/proc/$pid/task/*/schedstat") {
+    open my $fh, '<', $f or next;
+    my ($run) = split ' ', (scalar <$fh> // '');
+    next unless defined $run && $run =~ /^\d+$/;
+    $ns += $run;
+    $tasks++;
+  }
+  return $ns / 1e9 if $tasks && $ns;
+  open my $fh, '<', "/proc/$pid/stat" or return undef;
   my @f = split ' ', (split /\) /, scalar <$fh>, 2)[1];
   return ($f[11] + $f[12]) / POSIX::sysconf(POSIX::_SC_CLK_TCK());
 }
