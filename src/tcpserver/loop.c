@@ -217,9 +217,9 @@ static int drain_step(struct server *srv)
 
 /* ---- waiting and acting ---- */
 
-static void on_signals(struct server *srv)
+static void on_signals(struct server *srv, int pipe_readable)
 {
-  int bits = signals_take();
+  int bits = signals_take(pipe_readable);
   if (bits & SIG_CHLD_BIT) kids_reap_any(srv);
   if ((bits & SIG_HUP_BIT) && srv->program->reload) srv->program->reload(srv);
   if (bits & SIG_TERM_BIT) drain_begin(srv);
@@ -242,15 +242,17 @@ static void wait_and_act(struct server *srv, int ms, int listen)
   kids_flush(srv);
   ms = kids_timeout_ms(srv, waiting_timeout_ms(srv, ms, place));
   int n = epoll_pwait(srv->epfd, ev, EVENTS_MAX, ms, mask);
+  int woken = 0;
   for (int i = 0; i < n; i++) {
     uint64_t tag = ev[i].data.u64;
+    if (tag == TERM_TAG) woken = 1;
     if (tag == CHILDREN_TAG) kids_reap_ready(srv);
     else if (tag == FRONT_TAG) front_lost(srv);
     else if (tag & PENDING_TAG) {
       if (waiting_proxy_readable(srv, (size_t) (tag & ~PENDING_TAG), &c)) ready(srv, &c);
     }
   }
-  on_signals(srv);
+  on_signals(srv, woken);
   while (waiting_next_due(srv, &c, place_free(srv))) ready(srv, &c);
 }
 

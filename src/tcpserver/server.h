@@ -261,11 +261,12 @@ void listen_ready(struct server *srv);
 /* signals.c */
 void signals_init(struct server *srv);
 int signals_wake_fd(void);
-/* What came since the last call: SIG_TERM_BIT, SIG_HUP_BIT, SIG_CHLD_BIT. */
+/* What came since the last call: SIG_TERM_BIT, SIG_HUP_BIT, SIG_CHLD_BIT;
+   pipe_readable: the wake pipe was seen readable (it is emptied then). */
 #define SIG_TERM_BIT 1
 #define SIG_HUP_BIT 2
 #define SIG_CHLD_BIT 4
-int signals_take(void);
+int signals_take(int pipe_readable);
 void signals_close(void);
 void signals_for_child(const struct server *srv);
 void signals_for_program(const struct server *srv);

@@ -82,11 +82,12 @@ int signals_wake_fd(void)
 
 /* Each flag is cleared only once seen set: a signal that comes in
    between is taken now or at the next call, never lost. */
-int signals_take(void)
+int signals_take(int pipe_readable)
 {
   char buf[64];
   int bits = 0;
-  while (read(wake_pipe[0], buf, sizeof buf) > 0) {}
+  if (pipe_readable)   /* else nothing to read: SIGCHLD only sets its flag */
+    while (read(wake_pipe[0], buf, sizeof buf) > 0) {}
   if (got_chld) { got_chld = 0; bits |= SIG_CHLD_BIT; }
   if (got_term) { got_term = 0; bits |= SIG_TERM_BIT; }
   if (got_hup) { got_hup = 0; bits |= SIG_HUP_BIT; }
