@@ -33,13 +33,13 @@
 /* Everything of the server's but the connection and descriptor 2. */
 void child_close_server_fds(struct server *srv)
 {
-  int *fds[] = { &srv->listen_fd, &srv->epfd, &srv->reaper.fd, &srv->front.fd,
-                 &srv->helper_fd };
-  for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
-    if (*fds[i] >= 0) {
-      close(*fds[i]);
-      *fds[i] = -1;
-    }
+  int *server_fds[] = { &srv->listen_fd, &srv->epfd, &srv->reaper.fd, &srv->front.fd,
+                        &srv->helper_fd };
+  for (size_t i = 0; i < sizeof server_fds / sizeof *server_fds; i++) {
+    int fd = *server_fds[i];
+    *server_fds[i] = -1;
+    if (fd >= 0) close(fd);
+  }
   signals_close();
   waiting_close_fds(srv);
 }

@@ -84,10 +84,11 @@ int signals_wake_fd(void)
    between is taken now or at the next call, never lost. */
 int signals_take(int pipe_readable)
 {
-  char buf[64];
   int bits = 0;
-  if (pipe_readable)   /* else nothing to read: SIGCHLD only sets its flag */
+  if (pipe_readable) {   /* else nothing to read: SIGCHLD only sets its flag */
+    char buf[64];
     while (read(wake_pipe[0], buf, sizeof buf) > 0) {}
+  }
   if (got_chld) { got_chld = 0; bits |= SIG_CHLD_BIT; }
   if (got_term) { got_term = 0; bits |= SIG_TERM_BIT; }
   if (got_hup) { got_hup = 0; bits |= SIG_HUP_BIT; }
