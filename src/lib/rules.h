@@ -66,6 +66,8 @@ struct rules_db {
   size_t keycap;
   char *data;                /* the matched record's copy */
   size_t datacap;
+  int batched;               /* the path looked at only after a recheck */
+  int looked;                /* batched: looked at since the last recheck */
 };
 /* 0, or -1 with errno ENOMEM.  keycap as for rules_find. */
 int rules_db_init(struct rules_db *db, const char *path, size_t keycap);
@@ -75,6 +77,13 @@ int rules_db_init(struct rules_db *db, const char *path, size_t keycap);
    EIO when it shrank while being read, EPROTO when it is corrupt. */
 int rules_db_lookup(struct rules_db *db, const struct rules_query *q,
                     struct rules_found *f);
+/* A server that looks up rules for many connections at once: from now
+   on the path is looked at (a stat) only at the first lookup after each
+   rules_db_recheck, not at every lookup, so that the connections of one
+   moment (a burst of accepts, a PROXY header and its client's rule) see
+   one file. */
+void rules_db_batch(struct rules_db *db);
+void rules_db_recheck(struct rules_db *db);
 /* Unmap and close; the db can be used again (it reopens). */
 void rules_db_close(struct rules_db *db);
 void rules_db_free(struct rules_db *db);

@@ -92,10 +92,22 @@ static int db_open(struct rules_db *db)
   return 0;
 }
 
+void rules_db_batch(struct rules_db *db)
+{
+  db->batched = 1;
+}
+
+void rules_db_recheck(struct rules_db *db)
+{
+  db->looked = 0;
+}
+
 /* The file now at the path, mapped: reopened only when it changed. */
 static int db_refresh(struct rules_db *db)
 {
   struct stat st;
+  if (db->fd >= 0 && db->batched && db->looked) return 0;
+  db->looked = 1;
   if (db->fd >= 0 && stat(db->path, &st) == 0 && same_file(&st, &db->st))
     return 0;
   rules_db_close(db);

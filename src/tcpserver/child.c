@@ -133,6 +133,9 @@ static _Noreturn void serve(struct server *srv, struct conn *c)
 _Noreturn void child_run(struct server *srv, struct conn *c)
 {
   signals_for_child(srv);   /* SIGTERM ends the lookups, as in 0.88 */
+  /* Its rules come after its name lookups, from the file as it is
+     then, as 0.88's child reads them. */
+  if (srv->opt.rules) rules_db_recheck(&srv->rules);
   serve(srv, c);
 }
 

@@ -242,6 +242,7 @@ static void wait_and_act(struct server *srv, int ms, int listen)
   kids_flush(srv);
   ms = kids_timeout_ms(srv, waiting_timeout_ms(srv, ms, place));
   int n = epoll_pwait(srv->epfd, ev, EVENTS_MAX, ms, mask);
+  if (srv->opt.rules) rules_db_recheck(&srv->rules);
   int woken = 0;
   for (int i = 0; i < n; i++) {
     uint64_t tag = ev[i].data.u64;
