@@ -70,8 +70,9 @@ int waiting_proxy_add(struct server *srv, const struct peer *p, unsigned accept,
 /* After the header the connection is the client's: its addresses (a
    LOCAL or UNKNOWN header: the connection's own), the proxy's kept
    apart. */
-static void proxied_peer(struct peer *p, int fd, const struct ip_addr *proxy,
-                         unsigned proxyport, const struct proxy_header *h)
+static void proxied_peer(const struct server *srv, struct peer *p, int fd,
+                         const struct ip_addr *proxy, unsigned proxyport,
+                         const struct proxy_header *h)
 {
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
@@ -81,8 +82,12 @@ static void proxied_peer(struct peer *p, int fd, const struct ip_addr *proxy,
   p->proxy = *h;
   p->proxy_ip = *proxy;
   p->proxy_port = proxyport;
-  if (getsockname(fd, (struct sockaddr *) &ss, &len) == 0)
+  if (!ip_is_any(&srv->bound_ip)) {   /* bound to one address: that one */
+    p->proxy_local = srv->bound_ip;
+    p->proxy_localport = srv->bound_port;
+  } else if (getsockname(fd, (struct sockaddr *) &ss, &len) == 0) {
     ip_from_sockaddr((struct sockaddr *) &ss, &p->proxy_local, &p->proxy_localport);
+  }
   if (h->has_addresses) {
     p->remote = h->src;
     p->remoteport = h->srcport;
@@ -120,7 +125,7 @@ static int take_header(struct server *srv, size_t i, struct conn *c, int watched
   if (r != 1) return 0;
   if (watched) epoll_ctl(srv->epfd, EPOLL_CTL_DEL, fd, NULL);
   memset(&c->v, 0, sizeof c->v);
-  proxied_peer(&c->peer, fd, &proxy, proxyport, &h);
+  proxied_peer(srv, &c->peer, fd, &proxy, proxyport, &h);
   return 1;
 }
 
