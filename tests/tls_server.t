@@ -101,12 +101,7 @@ stop_server($ban);
 # at once, the server sends TERM at the 1 s deadline.
 my $drain = tls_server(['-v', '-G', '1', '-RH', '-l', 'x', '127.0.0.1', '0', 'sh', '-c',
                         'trap "echo bye; exit 0" TERM; echo hi; while :; do sleep 0.1; done']);
-my $client = background(sub {
-  open STDIN, '<', '/dev/null';
-  open STDOUT, '>', "$dir/drain.out";
-  open STDERR, '>', '/dev/null';
-  exec 'openssl', 's_client', '-quiet', '-connect', "127.0.0.1:$drain->{port}", '-CAfile', $p->{ca};
-});
+my $client = s_client_held($drain->{port}, "$dir/drain.out");
 ok(wait_until(5, sub { slurp("$dir/drain.out") eq "hi\n" }), 'a held connection');
 kill 'TERM', $drain->{pid};
 is(wait_pid($drain->{pid}, 8), 0, '-G: SIGTERM drains, the front exits 0 at once');

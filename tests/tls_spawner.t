@@ -63,12 +63,7 @@ my $slow = tls_server(['-v', '-RH', '-l', 'x', '-c', '1', '127.0.0.1', '0', 'sh'
 wait_until(5, sub { live_kids($slow->{pid}) == 2 });
 my @clients = map {
   my $n = $_;
-  background(sub {
-    open STDIN, '<', '/dev/null';
-    open STDOUT, '>', "$dir/c1-$n.out";
-    open STDERR, '>', '/dev/null';
-    exec 'openssl', 's_client', '-quiet', '-connect', "127.0.0.1:$slow->{port}", '-CAfile', $p->{ca};
-  })
+  s_client_held($slow->{port}, "$dir/c1-$n.out")
 } 1 .. 3;
 ok(wait_until(15, sub { (grep { slurp("$dir/c1-$_.out") eq "hi\n" } 1 .. 3) == 3 }), '-c 1: three clients served');
 ok(wait_until(5, sub { count(slurp($slow->{log}), qr/^tlsserver: end \d+ status 0$/m) == 3 }), 'three end lines');
@@ -101,12 +96,7 @@ unlike(slurp($s->{log}), qr/^tlsserver: end $old /m, 'none for the spawner');
 # server at its -c).
 my $k = tls_server(['-v', '-RH', '-l', 'x', '-c', '2', '127.0.0.1', '0', 'sh', '-c', 'echo hi; sleep 1']);
 wait_until(5, sub { live_kids($k->{pid}) == 2 });
-my $held = background(sub {
-  open STDIN, '<', '/dev/null';
-  open STDOUT, '>', "$dir/held.out";
-  open STDERR, '>', '/dev/null';
-  exec 'openssl', 's_client', '-quiet', '-connect', "127.0.0.1:$k->{port}", '-CAfile', $p->{ca};
-});
+my $held = s_client_held($k->{port}, "$dir/held.out");
 ok(wait_until(5, sub { slurp("$dir/held.out") eq "hi\n" && live_kids($k->{pid}) == 3 }), 'a connection held, a new standby');
 my $standby = (live_kids($k->{pid}))[-1];
 kill 'KILL', $standby;
@@ -159,12 +149,7 @@ stop_server($rx);
 SKIP: {
   skip('cannot become a child subreaper (prctl)', 3) unless $reaping;
   my $d = tls_server(['-v', '-G', '5', '-RH', '-l', 'x', '127.0.0.1', '0', 'sh', '-c', 'echo hi; read x; echo bye']);
-  my $c = background(sub {
-    open STDIN, '-|', 'sh', '-c', 'sleep 2; echo go' or die;
-    open STDOUT, '>', "$dir/drain.out";
-    open STDERR, '>', '/dev/null';
-    exec 'openssl', 's_client', '-quiet', '-connect', "127.0.0.1:$d->{port}", '-CAfile', $p->{ca};
-  });
+  my $c = s_client_held($d->{port}, "$dir/drain.out", 'sleep 2; echo go');
   ok(wait_until(5, sub { slurp("$dir/drain.out") eq "hi\n" }), 'drain: a held connection');
   kill 'TERM', $d->{pid};
   is(wait_pid($d->{pid}, 3), 0, 'the front exits at once');

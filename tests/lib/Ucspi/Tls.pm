@@ -22,6 +22,10 @@
 #       127.0.0.1 PORT with IN on stdin: run_cmd's result ({out} the
 #       server's data, {err} s_client's report: "Protocol version: ...",
 #       "Peer certificate: CN = ...")
+#   s_client_held(PORT, OUT[, STDIN_CMD])   a background openssl s_client
+#       -quiet to 127.0.0.1 PORT (a connection held open), the server's
+#       data into the file OUT, stdin from /dev/null or from the output
+#       of the shell command STDIN_CMD; returns its pid
 #   peer_cn(R)    the CN of the certificate s_client's result R saw
 package Ucspi::Tls;
 use strict;
@@ -30,7 +34,7 @@ use Exporter 'import';
 use IO::Socket::IP;
 use Ucspi;
 
-our @EXPORT = qw(pki need_openssl tls_env port_open tls_server s_client peer_cn);
+our @EXPORT = qw(pki need_openssl tls_env port_open tls_server s_client s_client_held peer_cn);
 
 my $made;
 
@@ -110,6 +114,18 @@ sub s_client {
   my ($port, $in, @args) = @_;
   return run_cmd(['openssl', 's_client', '-brief', '-ign_eof', '-connect', "127.0.0.1:$port",
                   '-CAfile', pki()->{ca}, @args], in => $in, timeout => 20);
+}
+
+sub s_client_held {
+  my ($port, $out, $stdin_cmd) = @_;
+  my $ca = pki()->{ca};
+  return background(sub {
+    if (defined $stdin_cmd) { open STDIN, '-|', 'sh', '-c', $stdin_cmd or die }
+    else { open STDIN, '<', '/dev/null' }
+    open STDOUT, '>', $out;
+    open STDERR, '>', '/dev/null';
+    exec 'openssl', 's_client', '-quiet', '-connect', "127.0.0.1:$port", '-CAfile', $ca;
+  });
 }
 
 sub peer_cn {
