@@ -267,29 +267,10 @@ sub bench_tls {
   bench_tls_relay($crt);
 }
 
-# The parent's CPU per refused connection: -C 1, one connection held from
-# 127.0.0.2, a flood from the same address (run.pl's hold_open,
-# wait_children, lg).
-sub refusal_us {
-  my ($server) = @_;
-  my $n = $ENV{BENCH_LIMIT_CONNS} || 20000;
-  my ($pid, $port, $fh) = start_server("$ours/$server", '-1', '-q', '-H', '-R', '-l', 'x', '-C', '1', '-c', '400',
-                                       '-b', '1024', $server eq 'tlsserver' ? ('-w', '120') : (),
-                                       '127.0.0.1', '0', "$tools/holdchild");
-  my $h = hold_open($port, 1, '127.0.0.2');
-  wait_children($pid, 1);
-  my $c0 = cpu_seconds($pid);
-  my $r = lg($port, '-s', '127.0.0.2', '-c', '200', '-n', $n);
-  my $c1 = cpu_seconds($pid);
-  close $_ for @$h;
-  stop_server($pid, $fh);
-  return $r->{completed} ? ($c1 - $c0) * 1e6 / $r->{completed} : undef;
-}
-
 sub bench_tls_refusals {
   my (%us);
   for my $round (1 .. $rounds) {
-    push @{ $us{$_} }, refusal_us($_) for qw(tlsserver tcpserver);
+    push @{ $us{$_} }, cpu_refused(0, $_, $_ eq 'tlsserver' ? ('-w', '120') : ())->{us} for qw(tlsserver tcpserver);
   }
   my ($t, $p) = (median(@{ $us{tlsserver} }), median(@{ $us{tcpserver} }));
   say_('');

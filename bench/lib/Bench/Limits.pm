@@ -10,7 +10,7 @@ use Bench;
 use Bench::Syscalls;
 use Exporter 'import';
 
-our @EXPORT = qw(bench_limits);
+our @EXPORT = qw(bench_limits cpu_refused);
 
 my $limit_conns = $ENV{BENCH_LIMIT_CONNS} || 20000;
 my @held = (10, split /,/, ($ENV{BENCH_HELD} || '2000,10000'));
@@ -35,11 +35,14 @@ sub cpu_with_held {
            rss => $mem->{rss}, hwm => $mem->{hwm}, sys => $sys };
 }
 
-# The parent's CPU per refused connection (-C 1, the client at its limit).
+# The parent's CPU per refused connection (-C 1, the client at its limit:
+# one connection held from 127.0.0.2, a flood from the same address), of
+# SERVER (default tcpserver; tls.pl's tlsserver) with its EXTRA options.
 sub cpu_refused {
-  my ($trace) = @_;
-  my ($pid, $port, $fh) = start_server("$ours/tcpserver", '-1', '-q', '-H', '-R', '-l', 'x', '-C', '1', '-c', '400', '-b', '1024',
-                                       '127.0.0.1', '0', "$tools/holdchild");
+  my ($trace, $server, @extra) = @_;
+  $server //= 'tcpserver';
+  my ($pid, $port, $fh) = start_server("$ours/$server", '-1', '-q', '-H', '-R', '-l', 'x', '-C', '1', '-c', '400', '-b', '1024',
+                                       @extra, '127.0.0.1', '0', "$tools/holdchild");
   my $h = hold_open($port, 1, '127.0.0.2');
   wait_children($pid, 1);
   my $c0 = cpu_seconds($pid);
