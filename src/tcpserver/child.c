@@ -44,11 +44,16 @@ void child_close_server_fds(struct server *srv)
   waiting_close_fds(srv);
 }
 
+/* -O (0.88's default): IP options, IPv4's only, are removed. */
+static int kills_ip_options(const struct options *opt, const struct peer *p)
+{
+  return opt->killopts && p->remote.family == AF_INET;
+}
+
 static void socket_options(const struct options *opt, int fd, const struct peer *p)
 {
   int one = 1;
-  if (opt->killopts && p->remote.family == AF_INET)
-    setsockopt(fd, IPPROTO_IP, IP_OPTIONS, NULL, 0);
+  if (kills_ip_options(opt, p)) setsockopt(fd, IPPROTO_IP, IP_OPTIONS, NULL, 0);
   if (opt->nodelay) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
@@ -147,11 +152,10 @@ static pid_t launch_child(struct server *srv, struct conn *c)
   if (!srv->fast_path || srv->program->run || c->v.outcome != OUT_OK)
     return 0;
   struct launch_job *j = launch_job(&srv->launch);
-  if (!j || launch_copy(&srv->launch, j, c->v.envp, srv->opt.banner,
-                        srv->opt.bannerlen) < 0)
+  if (!j || launch_copy(j, c->v.envp, srv->opt.banner, srv->opt.bannerlen) < 0)
     return 0;
   j->fd = c->peer.fd;
-  j->killopts = srv->opt.killopts && c->peer.remote.family == AF_INET;
+  j->killopts = kills_ip_options(&srv->opt, &c->peer);
   j->nodelay = srv->opt.nodelay;
   j->file = srv->opt.prog[0];
   j->path = srv->path;
@@ -162,7 +166,7 @@ static pid_t launch_child(struct server *srv, struct conn *c)
   j->nofile = srv->nofile;
   j->wait_go = srv->opt.verbosity >= 2;
   j->server = srv->pid;
-  pid_t pid = launch_start(&srv->launch, j);
+  pid_t pid = launch_start(j);
   if (pid > 0 && j->wait_go) {
     log_pid(pid, &c->peer);
     if (c->peer.proxied) log_proxy(pid, &c->peer);

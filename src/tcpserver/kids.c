@@ -218,7 +218,10 @@ static void child_ended(struct server *srv, pid_t pid, int status)
   struct child_entry gone;
   const char *what, *arg;
   int err;
-  if (launch_failure(&srv->launch, pid, &what, &arg, &err))
+  /* A launched child that failed exits 111: only then is there a slot
+     to look for. */
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 111 &&
+      launch_failure(&srv->launch, pid, &what, &arg, &err))
     log_drop(&srv->opt, what, arg, err);
   if (clientcount_remove(&srv->clients, pid, &gone) < 0) {
     if (srv->helpers_ending) srv->helpers_ending--;   /* a helper: no line */

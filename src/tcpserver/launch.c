@@ -127,10 +127,9 @@ struct launch_job *launch_job(struct launch *l)
   return NULL;
 }
 
-int launch_copy(struct launch *l, struct launch_job *j, char *const *env,
+int launch_copy(struct launch_job *j, char *const *env,
                 const char *banner, size_t bannerlen)
 {
-  (void) l;
   struct launch_slot *s = SLOT_OF(j);
   size_t n = 0, bytes = bannerlen;
   while (env[n]) bytes += strlen(env[n++]) + 1;
@@ -152,9 +151,8 @@ int launch_copy(struct launch *l, struct launch_job *j, char *const *env,
   return 0;
 }
 
-pid_t launch_start(struct launch *l, struct launch_job *j)
+pid_t launch_start(struct launch_job *j)
 {
-  (void) l;
   struct launch_slot *s = SLOT_OF(j);
   s->busy = 1;
   pid_t pid = clone(launched, s->stack + sizeof s->stack,
@@ -197,16 +195,16 @@ int launch_failure(struct launch *l, pid_t pid, const char **what,
 #else
 
 struct launch_job *launch_job(struct launch *l) { (void) l; return NULL; }
-int launch_copy(struct launch *l, struct launch_job *j, char *const *env,
+int launch_copy(struct launch_job *j, char *const *env,
                 const char *banner, size_t bannerlen)
 {
-  (void) l; (void) j; (void) env; (void) banner; (void) bannerlen;
+  (void) j; (void) env; (void) banner; (void) bannerlen;
   return -1;
 }
 void launch_release(struct launch_job *j) { (void) j; }
-pid_t launch_start(struct launch *l, struct launch_job *j)
+pid_t launch_start(struct launch_job *j)
 {
-  (void) l; (void) j;
+  (void) j;
   errno = ENOSYS;
   return -1;
 }

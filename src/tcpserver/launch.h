@@ -59,16 +59,16 @@ struct launch {
   int off;                       /* unavailable here: never tried again */
 };
 
-/* A free slot's job, to be filled (envp and banner by launch_copy_*),
+/* A free slot's job, to be filled (envp and banner by launch_copy),
    or NULL when none is free (the caller uses vfork then). */
 struct launch_job *launch_job(struct launch *l);
 /* Copy env (NULL-terminated) and the banner into the job's slot: 0, or
    -1 when they do not fit (use vfork). */
-int launch_copy(struct launch *l, struct launch_job *j, char *const *env,
+int launch_copy(struct launch_job *j, char *const *env,
                 const char *banner, size_t bannerlen);
 /* Start it: the child's pid, or -1 with errno (the slot is free
    again). */
-pid_t launch_start(struct launch *l, struct launch_job *j);
+pid_t launch_start(struct launch_job *j);
 /* Let a child started with wait_go go on. */
 void launch_release(struct launch_job *j);
 /* A child ended: if it was launched and failed, what failed is put in
