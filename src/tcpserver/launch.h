@@ -22,8 +22,9 @@
    path, an admitted connection, exec of the program (not a server
    program's own run).  With -v the server writes the child's pid and
    verdict lines while the child waits (wait_go), so that they come
-   before anything of the program's, as in 0.88, on the architectures
-   rawsys.h knows (elsewhere launch_job always says none is free). */
+   before anything of the program's, as in 0.88.  Only on the
+   architectures rawsys.h knows and not under AddressSanitizer:
+   elsewhere launch_job always says no slot is free (then vfork). */
 
 #define LAUNCH_SLOTS 32
 #define LAUNCH_DATA (24 * 1024)   /* the copied environment and banner */
