@@ -61,4 +61,37 @@ is(fetch($s->{port}), '', '-X: an empty (unreadable) cdb still drops');
 log_settled($s);
 stop_server($s);
 like(slurp($s->{log}), qr/dropping connection, unable to read \Q$t\E\/bad\.cdb: /, '-X: warning for the broken file');
+# A connection made after the file changed is judged by the new file,
+# even when the server takes it in the same wake-up as one made before
+# the change: here the server is held in a log write (its stderr a full
+# pipe) between the two.
+{
+  rules("127.0.0.1:allow,X=\"before\"\n");
+  pipe(my $er, my $ew) or die "pipe: $!";
+  fcntl($ew, 1031, 4096);   # F_SETPIPE_SZ: one page
+  my ($pid, $port) = start_process([ours('tcpserver'), '-1', '-v', '-x', "$t/r.cdb", qw(-HRl x 127.0.0.1 0),
+                                    'sh', '-c', 'echo X=$X'],
+                                   code => sub { close $er; open STDERR, '>&', $ew or die });
+  chomp $port;
+  $er->blocking(0);
+  my $seen = '';
+  wait_until(5, sub { my $b; $seen .= $b if sysread($er, $b, 4096); $seen =~ m{status: 0/} });
+  # Filled through a description of its own: the server's stays blocking.
+  open my $fill, '>', '/proc/self/fd/' . fileno($ew) or die "reopen: $!";
+  close $ew;
+  $fill->blocking(0);
+  1 while syswrite($fill, 'x' x 512);   # the pipe full: the next log line waits
+  close $fill;
+  my $first = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $port, Timeout => 5) or die;
+  ok(wait_until(5, sub { (slurp("/proc/$pid/wchan") // '') =~ /pipe/ }),
+     'held: the server waits in its log write') or sleep 1;
+  rules("127.0.0.1:allow,X=\"after\"\n");
+  my $second = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $port, Timeout => 5) or die;
+  my $drain = background(sub { $er->blocking(1); 1 while sysread($er, my $b, 65536) });
+  close $er;
+  is(read_to_eof($first, 10), "X=before\n", 'held: the first connection, the old rules');
+  is(read_to_eof($second, 10), "X=after\n", 'held: the second connection, made after the change, the new rules');
+  stop_pid($pid);
+  wait_pid($drain, 5);
+}
 done_testing();

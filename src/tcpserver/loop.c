@@ -23,8 +23,10 @@
 #include "num.h"
 #include "server.h"
 
-/* Accepts in a row before pending events get their chance. */
+/* Accepts in a row before pending events get their chance; the most
+   connections taken from the queue before the first is admitted. */
 #define ACCEPT_BURST 16
+#define ACCEPT_BATCH 8
 #define EVENTS_MAX 64
 
 void loop_init(struct server *srv)
@@ -269,9 +271,38 @@ static int connection_error(int err)
          err == ENOPROTOOPT || err == EOPNOTSUPP || err == ETIMEDOUT;
 }
 
+/* Up to max connections from the queue: how many, and the error that
+   ended the batch in *err (0 when it is full). */
+struct taken { int fd; struct sockaddr_storage from; };
+static int accept_batch(struct server *srv, struct taken *t, int max, int *err)
+{
+  int n = 0;
+  *err = 0;
+  while (n < max) {
+    socklen_t len = sizeof t[n].from;
+    t[n].fd = accept4(srv->listen_fd, (struct sockaddr *) &t[n].from, &len, SOCK_CLOEXEC);
+    if (t[n].fd < 0) {
+      *err = errno;
+      break;
+    }
+    n++;
+  }
+  return n;
+}
+
+static int places_left(const struct server *srv)
+{
+  unsigned long left = srv->opt.limit - kids_live(srv);
+  return left < ACCEPT_BATCH ? (int) left : ACCEPT_BATCH;
+}
+
+/* The rules file is looked at after the accepts of a batch, not before:
+   a connection made after the file changed is judged by the new file,
+   as 0.88's child reads it after the accept. */
 _Noreturn void loop_serve(struct server *srv)
 {
   int burst = 0;
+  struct taken batch[ACCEPT_BATCH];
   for (;;) {
     if (srv->draining) {
       wait_and_act(srv, drain_step(srv), 0);
@@ -281,21 +312,20 @@ _Noreturn void loop_serve(struct server *srv)
       wait_and_act(srv, -1, 0);
       continue;
     }
-    if (++burst > ACCEPT_BURST) {
+    if (burst >= ACCEPT_BURST) {
       burst = 0;
       wait_and_act(srv, 0, 0);
       continue;
     }
-    struct sockaddr_storage from;
-    socklen_t len = sizeof from;
-    int fd = accept4(srv->listen_fd, (struct sockaddr *) &from, &len, SOCK_CLOEXEC);
-    if (fd >= 0) {
-      accepted(srv, fd, &from);
-      continue;
-    }
+    int err;
+    int n = accept_batch(srv, batch, places_left(srv), &err);
+    if (n && srv->opt.rules) rules_db_recheck(&srv->rules);
+    for (int i = 0; i < n; i++) accepted(srv, batch[i].fd, &batch[i].from);
+    burst += n;
+    if (!err) continue;
     burst = 0;
-    if (errno == EAGAIN) wait_and_act(srv, -1, 1);
-    else if (connection_error(errno)) wait_and_act(srv, 0, 0);
+    if (err == EAGAIN) wait_and_act(srv, -1, 1);
+    else if (connection_error(err)) wait_and_act(srv, 0, 0);
     else wait_and_act(srv, 100, 0);
   }
 }

@@ -37,8 +37,9 @@ void verdict_init(struct server *srv)
       rules_db_init(&srv->rules, opt->rules,
                     rules_keycap_for(IP_FMT_SIZE, NAMES_MAX, IDENT_INFO_MAX)) < 0)
     msg_fatal_sys("out of memory");
-  /* The loop rechecks after each wait (loop.c): the connections of one
-     wake-up see one rules file, as 0.88's children of one moment did. */
+  /* The loop rechecks after each batch of accepts and each wait
+     (loop.c): the connections of one batch see one rules file, as
+     0.88's children of one moment did. */
   if (opt->rules) rules_db_batch(&srv->rules);
 }
 
