@@ -64,7 +64,10 @@ LDLIBS_rblsmtpd = -lresolv
 # OpenSSL, for the TLS programs only (src/lib/tls*.c include its headers).
 TLS_LIBS = -lssl -lcrypto
 LDLIBS_tlsclient = $(TLS_LIBS)
-LDLIBS_tlsserver = $(TLS_LIBS)
+# tlsserver's symbols bound at start (-z now): every engine is a copy
+# of it, and with lazy binding each one would call the resolver and
+# write its own copy of the GOT again.
+LDLIBS_tlsserver = $(TLS_LIBS) -Wl,-z,now
 LDLIBS_unit_tls = $(TLS_LIBS)
 
 all: $(addprefix $(B)/,$(PROGS)) $(addprefix $(B)/,$(SCRIPTS)) $(MANPAGES)
