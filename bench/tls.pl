@@ -177,6 +177,19 @@ sub spawner_of {
   return $best;
 }
 
+# Minor page faults of a process and of its reaped children (engines and,
+# through them, the programs), plus the spawner's own.
+sub tree_faults {
+  my (@pids) = @_;
+  my $n = 0;
+  for my $pid (grep { defined } @pids) {
+    open my $fh, '<', "/proc/$pid/stat" or return undef;
+    my @f = split ' ', (split /\) /, scalar(<$fh>) // '', 2)[1] // '';
+    $n += $f[7] + $f[8];
+  }
+  return $n;
+}
+
 sub sum_or_undef { return (grep { !defined } @_) ? undef : $_[0] + $_[1] }
 
 sub bench_tls {
@@ -196,9 +209,12 @@ sub bench_tls {
     for (1 .. 50) { last if $helper = spawner_of($pid); select undef, undef, undef, 0.02 }
     my $c0 = cpu_seconds($pid);
     my $h0 = $helper ? cpu_seconds($helper) : undef;
+    my $f0 = tree_faults($pid, $helper);
     my $full = s_time($port, 'new');
     my $c1 = cpu_seconds($pid);
     my $h1 = $helper ? cpu_seconds($helper) : undef;
+    my $f1 = tree_faults($pid, $helper);
+    push @{ $cpu{faults} }, $full && defined $f0 && defined $f1 ? ($f1 - $f0) / ($full * $tls_seconds) : undef;
     push @{ $rate{ours} }, $full;
     push @{ $cpu{ours} }, $full ? ($c1 - $c0) / ($full * $tls_seconds) * 1e6 : undef;
     push @{ $cpu{spawner} }, $full && defined $h0 && defined $h1 ? ($h1 - $h0) / ($full * $tls_seconds) * 1e6 : undef;
@@ -259,6 +275,8 @@ sub bench_tls {
        fmt(median(@{ $cpu{spawner} }), '%.1f') . ' us per connection; parent and spawner together ' .
        ratio(sum_or_undef(median(@{ $cpu{ours} }), median(@{ $cpu{spawner} })), median(@{ $cpu{tcpserver} })) .
        'x tcpserver\'s parent.');
+  say_('Page faults per connection in the server\'s processes (parent, spawner, engines, programs): ' .
+       fmt(median(@{ $cpu{faults} }), '%.0f') . '.');
   say_('Plain tcpserver at the pace of the TLS run (loadgen -c 1 -r, the full handshakes\' rate): ' .
        fmt(median(@{ $cpu{paced} }), '%.1f') . ' us per connection; tlsserver\'s parent ' .
        ratio(median(@{ $cpu{ours} }), median(@{ $cpu{paced} })) . 'x that.');
