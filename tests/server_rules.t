@@ -83,8 +83,13 @@ like(slurp($s->{log}), qr/dropping connection, unable to read \Q$t\E\/bad\.cdb: 
   1 while syswrite($fill, 'x' x 512);   # the pipe full: the next log line waits
   close $fill;
   my $first = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $port, Timeout => 5) or die;
-  ok(wait_until(5, sub { (slurp("/proc/$pid/wchan") // '') =~ /pipe/ }),
-     'held: the server waits in its log write') or sleep 1;
+  # Where the kernel names what a process waits in (wchan), the wait is
+  # checked; elsewhere a pause stands in for it.
+  my $held = wait_until(5, sub { my $w = slurp("/proc/$pid/wchan") // ''; $w =~ /pipe/ || $w !~ /[a-z]/ ? $w : '' });
+  SKIP: {
+    skip('/proc/PID/wchan names no wait here', 1) if defined $held && $held ne '' && $held !~ /[a-z]/ && sleep 1;
+    like($held, qr/pipe/, 'held: the server waits in its log write');
+  }
   rules("127.0.0.1:allow,X=\"after\"\n");
   my $second = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $port, Timeout => 5) or die;
   my $drain = background(sub { $er->blocking(1); 1 while sysread($er, my $b, 65536) });
