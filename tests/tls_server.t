@@ -2,7 +2,7 @@
 # tlsserver with real clients: the program's environment, SNI (two names,
 # a wildcard, none, an unknown one), client certificates (none, asked,
 # required, another CA, expired), resumption with one ticket key, curl,
-# gnutls-cli and Python, a transfer both ways with checksums through
+# gnutls-cli and Python, 1 GiB both ways with checksums through
 # tlsclient, and a close in each direction.
 use strict;
 use warnings;
@@ -173,23 +173,28 @@ is($v->{SSL_CLIENT_VERIFY}, 'SUCCESS', '-Y with one: SUCCESS');
 ok(!exists $v->{SSL_CLIENT_I_DN}, 'without -s no issuer');
 stop_server($ask);
 
-# A transfer both ways at once, and the close of each direction.
-my $mib = $ENV{UCSPI_TLS_MIB} || 64;
-for my $f (qw(up down)) {
-  run_cmd(['sh', '-c', "head -c ${mib}M /dev/urandom > $dir/$f"], timeout => 60);
-}
-my $sum = sub { my $o = run_cmd(['sha256sum', $_[0]])->{out}; return (split ' ', $o)[0] // '' };
+# A transfer of 1 GiB both ways at once, and the close of each
+# direction.  Each side sends a stream it makes (AES-CTR of zeros) and
+# hashes it as it sends it; the other hashes and counts what it reads.
+my $mib = $ENV{UCSPI_TLS_MIB} || 1024;
+need_tool('bash');
+my $gen = sub { "openssl enc -aes-128-ctr -nosalt -pbkdf2 -pass pass:$_[0] -in /dev/zero 2>/dev/null | head -c ${mib}M" };
 my $srvprog = "$dir/both.sh";
-spew($srvprog, "#!/bin/sh\ncat $dir/down &\nexec 1>&-\nsha256sum > $dir/at_server\nwait\n");
+spew($srvprog, "#!/bin/bash\n" . $gen->('down') . " | tee >(sha256sum > $dir/sent_down) &\n" .
+               "exec 1>&-\ntee >(wc -c > $dir/n_server) | sha256sum > $dir/at_server\nwait\n");
 chmod 0755, $srvprog;
 my $big = tls_server(['-RH', '-l', 'x', '127.0.0.1', '0', $srvprog]);
-$r = run_cmd([ours('tlsclient'), '-RH', '-k', 'localhost', '127.0.0.1', $big->{port}, 'sh', '-c',
-              "cat $dir/up >&7 & exec 7>&-; sha256sum <&6 > $dir/at_client; wait"],
-             env => { CAFILE => $p->{ca} }, timeout => 120);
+$r = run_cmd([ours('tlsclient'), '-RH', '-k', 'localhost', '127.0.0.1', $big->{port}, 'bash', '-c',
+              $gen->('up') . " | tee >(sha256sum > $dir/sent_up) >&7 & exec 7>&-; tee >(wc -c > $dir/n_client) <&6 | sha256sum > $dir/at_client; wait"],
+             env => { CAFILE => $p->{ca} }, timeout => 300);
 is($r->{status}, 0, "$mib MiB each way through tlsclient and tlsserver") or diag($r->{err});
-wait_until(10, sub { -s "$dir/at_server" });
-is((split ' ', slurp("$dir/at_server"))[0] // '', $sum->("$dir/up"), 'the upload arrives whole');
-is((split ' ', slurp("$dir/at_client"))[0] // '', $sum->("$dir/down"), 'the download arrives whole');
+my $sum = sub { my $f = "$dir/$_[0]"; wait_until(10, sub { -s $f }); return (split ' ', slurp($f) // '')[0] // '' };
+like($sum->('sent_up'), qr/^[0-9a-f]{64}$/, 'the upload was hashed as it was sent');
+is($sum->('at_server'), $sum->('sent_up'), 'the upload arrives whole');
+is($sum->('at_client'), $sum->('sent_down'), 'the download arrives whole');
+my $count = sub { my $f = "$dir/$_[0]"; wait_until(10, sub { -s $f }); return (slurp($f) // '') =~ /(\d+)/ ? $1 : -1 };
+is($count->('n_server'), $mib * 1048576, "the server's program read $mib MiB");
+is($count->('n_client'), $mib * 1048576, "the client's program read $mib MiB");
 stop_server($big);
 
 my $late = tls_server(['-RH', '-l', 'x', '127.0.0.1', '0', 'sh', '-c', 'cat >/dev/null; echo after your end']);
