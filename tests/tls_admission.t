@@ -1,6 +1,7 @@
 #!/usr/bin/perl
 # tlsserver decides in cleartext before any handshake: a client a rule
-# denies, or one over -C, gets no ServerHello (not a byte); a client
+# denies, or one over -C, gets no ServerHello (not a byte), nor does any
+# of a flood over -C or -F, which starts no process; a client
 # that sends nothing is dropped at the handshake deadline (-w) with a
 # line; and a client behind HAProxy (send-proxy-v2) is the one the
 # rules and the program see.
@@ -51,6 +52,43 @@ PY
   return $n;
 }
 
+# A flood: n connections from address `from`, 20 at a time, each
+# sending a real ClientHello; "BYTES CLOSED": the bytes the server sent
+# back over all of them, and how many it closed within 3 s.
+sub flood_hello {
+  my ($port, $from, $n) = @_;
+  my $r = run_cmd(['python3', '-c', <<"PY"], timeout => 120);
+import socket, ssl, selectors, time
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+i, o = ssl.MemoryBIO(), ssl.MemoryBIO()
+t = ctx.wrap_bio(i, o, server_hostname="localhost")
+try: t.do_handshake()
+except ssl.SSLWantReadError: pass
+hello = o.read()
+got = closed = 0
+for start in range(0, $n, 20):
+    sel = selectors.DefaultSelector()
+    for k in range(min(20, $n - start)):
+        s = socket.socket(); s.bind(("$from", 0)); s.connect(("127.0.0.1", $port))
+        try: s.sendall(hello)
+        except ConnectionError: pass
+        sel.register(s, selectors.EVENT_READ)
+    end = time.time() + 3
+    while sel.get_map() and time.time() < end:
+        for key, _ in sel.select(0.2):
+            try: d = key.fileobj.recv(65536)
+            except ConnectionError: d = b""
+            got += len(d)
+            if not d:
+                closed += 1; sel.unregister(key.fileobj); key.fileobj.close()
+    for key in list(sel.get_map().values()): key.fileobj.close()
+print(got, closed)
+PY
+  chomp(my $out = $r->{out});
+  diag($r->{err}) if $r->{err};
+  return $out;
+}
+
 my $rules = "127.0.0.3:deny\n:allow\n";
 is(run_cmd([ours('tcprules'), "$dir/r.cdb", "$dir/r.tmp"], in => $rules)->{status}, 0, 'rules compiled');
 my $s = tls_server(['-v', '-RH', '-l', 'x', '-x', "$dir/r.cdb", '-C', '1', '127.0.0.1', '0', 'sh', '-c', 'echo hello; cat']);
@@ -64,6 +102,15 @@ my $held = run_bg_client($s->{port});
 ok(wait_until(5, sub { slurp($s->{log}) =~ /^tlsserver: tls \d+ /m }), 'a connection held');
 is(reply_to_hello($s->{port}, '127.0.0.1'), '0 eof', '-C 1: the second connection gets no ServerHello');
 like(slurp($s->{log}), qr/^tlsserver: limit 0 /m, 'refused by the parent: a limit line, no process');
+# A flood from the held client's address: every one refused before any
+# handshake, by the parent alone, while others are still served.
+my $kids = () = children($s->{pid});
+my $tls_lines = count_of(slurp($s->{log}), qr/^tlsserver: tls \d+ /m);
+is(flood_hello($s->{port}, '127.0.0.1', 300), '0 300', '-C 1: a flood of 300 ClientHellos, not one byte back, all closed');
+is(count_of(slurp($s->{log}), qr/^tlsserver: limit 0 .*127\.0\.0\.1::\d+/m), 301, 'a limit line each');
+is(count_of(slurp($s->{log}), qr/^tlsserver: tls \d+ /m), $tls_lines, 'and no handshake');
+cmp_ok(scalar(() = children($s->{pid})), '<=', $kids, 'no process started for them');
+like(reply_to_hello($s->{port}, '127.0.0.2'), qr/^[1-9]\d* open$/, 'another client is still served');
 stop_pid($held);
 stop_server($s);
 
@@ -81,6 +128,8 @@ $s = tls_server(['-v', '-RH', '-l', 'x', '-F', '0.1/1', '127.0.0.1', '0', 'echo'
 like(reply_to_hello($s->{port}, '127.0.0.6'), qr/^[1-9]\d* (?:eof|open)$/, '-F 0.1/1: the first connection gets its ServerHello');
 is(reply_to_hello($s->{port}, '127.0.0.6'), '0 eof', 'the second at once: refused without a byte');
 like(slurp($s->{log}), qr/^tlsserver: limit 0 .*127\.0\.0\.6/m, 'a limit line for it');
+is(flood_hello($s->{port}, '127.0.0.6', 300), '0 300', '-F: a flood of 300 from it, not one byte back');
+like(reply_to_hello($s->{port}, '127.0.0.7'), qr/^[1-9]\d* (?:eof|open)$/, 'another address is still served');
 stop_server($s);
 
 # The handshake deadline.
