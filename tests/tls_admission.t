@@ -21,22 +21,34 @@ need_tool('python3', 'python3 is missing: it makes the ClientHello');
 my $p = pki();
 my $dir = tmpdir();
 
-# What the server sends back to a real ClientHello (Python's, made
-# through a memory BIO) from address `from`: "N eof" when it closed (or
-# reset) after N bytes, "N open" when it was still open after 3 s.
-sub reply_to_hello {
-  my ($port, $from) = @_;
-  my $r = run_cmd(['python3', '-c', <<"PY"], timeout => 20);
-import socket, ssl
+# A Python program that has `hello`, a real ClientHello (Python's, made
+# through a memory BIO), run with the rest of its text; its output line.
+sub with_hello {
+  my ($rest, $timeout) = @_;
+  my $r = run_cmd(['python3', '-c', <<"PY" . $rest], timeout => $timeout);
+import socket, ssl, selectors, time
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
 i, o = ssl.MemoryBIO(), ssl.MemoryBIO()
 t = ctx.wrap_bio(i, o, server_hostname="localhost")
 try: t.do_handshake()
 except ssl.SSLWantReadError: pass
+hello = o.read()
+PY
+  chomp(my $out = $r->{out});
+  diag($r->{err}) if $r->{err};
+  return $out;
+}
+
+# What the server sends back to a ClientHello from address `from`:
+# "N eof" when it closed (or reset) after N bytes, "N open" when it was
+# still open after 3 s.
+sub reply_to_hello {
+  my ($port, $from) = @_;
+  return with_hello(<<"PY", 20);
 s = socket.socket(); s.bind(("$from", 0)); s.settimeout(3); s.connect(("127.0.0.1", $port))
 n, end = 0, "eof"
 try:
-    s.sendall(o.read())
+    s.sendall(hello)
     while True:
         d = s.recv(65536)
         if not d: break
@@ -47,24 +59,14 @@ except ConnectionError:
     pass
 print(n, end)
 PY
-  chomp(my $n = $r->{out});
-  diag($r->{err}) if $r->{err};
-  return $n;
 }
 
 # A flood: n connections from address `from`, 20 at a time, each
-# sending a real ClientHello; "BYTES CLOSED": the bytes the server sent
-# back over all of them, and how many it closed within 3 s.
+# sending a ClientHello; "BYTES CLOSED": the bytes the server sent back
+# over all of them, and how many it closed within 3 s.
 sub flood_hello {
   my ($port, $from, $n) = @_;
-  my $r = run_cmd(['python3', '-c', <<"PY"], timeout => 120);
-import socket, ssl, selectors, time
-ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
-i, o = ssl.MemoryBIO(), ssl.MemoryBIO()
-t = ctx.wrap_bio(i, o, server_hostname="localhost")
-try: t.do_handshake()
-except ssl.SSLWantReadError: pass
-hello = o.read()
+  return with_hello(<<"PY", 120);
 got = closed = 0
 for start in range(0, $n, 20):
     sel = selectors.DefaultSelector()
@@ -84,9 +86,6 @@ for start in range(0, $n, 20):
     for key in list(sel.get_map().values()): key.fileobj.close()
 print(got, closed)
 PY
-  chomp(my $out = $r->{out});
-  diag($r->{err}) if $r->{err};
-  return $out;
 }
 
 my $rules = "127.0.0.3:deny\n:allow\n";
@@ -97,19 +96,20 @@ like(reply_to_hello($s->{port}, '127.0.0.2'), qr/^[1-9]\d* open$/, 'an allowed c
 is(reply_to_hello($s->{port}, '127.0.0.3'), '0 eof', 'a denied client: closed without a byte (no ServerHello)');
 like(slurp($s->{log}), qr/^tlsserver: deny \d+ x:127\.0\.0\.1:\d+ :127\.0\.0\.3::\d+$/m, 'the deny line');
 
-# One connection held from 127.0.0.4: a second one is over -C 1.
+# One connection held from 127.0.0.1: a second one is over -C 1.
 my $held = run_bg_client($s->{port});
 ok(wait_until(5, sub { slurp($s->{log}) =~ /^tlsserver: tls \d+ /m }), 'a connection held');
 is(reply_to_hello($s->{port}, '127.0.0.1'), '0 eof', '-C 1: the second connection gets no ServerHello');
 like(slurp($s->{log}), qr/^tlsserver: limit 0 /m, 'refused by the parent: a limit line, no process');
 # A flood from the held client's address: every one refused before any
 # handshake, by the parent alone, while others are still served.
-my $kids = () = children($s->{pid});
+my $pids = count_of(slurp($s->{log}), qr/^tlsserver: pid \d+ /m);
+cmp_ok($pids, '>', 0, 'the clients served so far have their pid lines');
 my $tls_lines = count_of(slurp($s->{log}), qr/^tlsserver: tls \d+ /m);
 is(flood_hello($s->{port}, '127.0.0.1', 300), '0 300', '-C 1: a flood of 300 ClientHellos, not one byte back, all closed');
 is(count_of(slurp($s->{log}), qr/^tlsserver: limit 0 .*127\.0\.0\.1::\d+/m), 301, 'a limit line each');
 is(count_of(slurp($s->{log}), qr/^tlsserver: tls \d+ /m), $tls_lines, 'and no handshake');
-cmp_ok(scalar(() = children($s->{pid})), '<=', $kids, 'no process started for them');
+is(count_of(slurp($s->{log}), qr/^tlsserver: pid \d+ /m), $pids, 'no process started for them (no pid line)');
 like(reply_to_hello($s->{port}, '127.0.0.2'), qr/^[1-9]\d* open$/, 'another client is still served');
 stop_pid($held);
 stop_server($s);
