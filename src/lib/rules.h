@@ -80,8 +80,9 @@ int rules_db_lookup(struct rules_db *db, const struct rules_query *q,
 /* A server that looks up rules for many connections at once: from now
    on the path is looked at (a stat) only at the first lookup after each
    rules_db_recheck, not at every lookup, so that the connections of one
-   moment (a burst of accepts, a PROXY header and its client's rule) see
-   one file. */
+   moment (a batch of accepts, a PROXY header and its client's rule) see
+   one file.  The caller rechecks after taking the connections, not
+   before, so that one made after a change sees the new file. */
 void rules_db_batch(struct rules_db *db);
 void rules_db_recheck(struct rules_db *db);
 /* Unmap and close; the db can be used again (it reopens). */
