@@ -168,11 +168,10 @@ sub download {
 sub spawner_of {
   my ($ppid) = @_;
   my ($best, $start);
-  for my $stat (glob('/proc/[0-9]*/stat')) {
-    open my $fh, '<', $stat or next;
-    my @f = split ' ', (split /\) /, scalar(<$fh>) // '', 2)[1] // '';
+  for my $pid (map { m{^/proc/(\d+)$} } glob('/proc/[0-9]*')) {
+    my @f = proc_stat($pid);
     next unless @f && $f[1] == $ppid;
-    ($best, $start) = ($stat =~ m{(\d+)/stat$}, $f[19]) if !defined $start || $f[19] < $start;
+    ($best, $start) = ($pid, $f[19]) if !defined $start || $f[19] < $start;
   }
   return $best;
 }
@@ -183,8 +182,7 @@ sub tree_faults {
   my (@pids) = @_;
   my $n = 0;
   for my $pid (grep { defined } @pids) {
-    open my $fh, '<', "/proc/$pid/stat" or return undef;
-    my @f = split ' ', (split /\) /, scalar(<$fh>) // '', 2)[1] // '';
+    my @f = proc_stat($pid) or return undef;
     $n += $f[7] + $f[8];
   }
   return $n;

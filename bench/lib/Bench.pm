@@ -13,7 +13,7 @@ use Exporter 'import';
 
 our @EXPORT = qw($ours $tools $work $ref $child $rounds $run_seconds @report
   have say_ median ratio fmt start_server start_server_at stop_server
-  cpu_seconds loadgen lg timed hold_open children_of wait_children
+  proc_stat cpu_seconds loadgen lg timed hold_open children_of wait_children
   proc_memory free_port);
 
 our $ours = $ENV{UCSPI_BIN} || 'build';
@@ -104,9 +104,17 @@ sub cpu_seconds {
     $tasks++;
   }
   return $ns / 1e9 if $tasks && $ns;
-  open my $fh, '<', "/proc/$pid/stat" or return undef;
-  my @f = split ' ', (split /\) /, scalar <$fh>, 2)[1];
+  my @f = proc_stat($pid) or return undef;
   return ($f[11] + $f[12]) / POSIX::sysconf(POSIX::_SC_CLK_TCK());
+}
+
+# The fields of /proc/PID/stat after the command's name: ($f[0] the
+# state, $f[1] the parent, $f[7] minflt ... as proc(5) numbers them,
+# less 3); () when the process is gone.
+sub proc_stat {
+  my ($pid) = @_;
+  open my $fh, '<', "/proc/$pid/stat" or return ();
+  return split ' ', (split /\) /, scalar(<$fh>) // '', 2)[1] // '';
 }
 
 # The process's memory now: { rss => VmRSS kB, hwm => VmHWM kB }.
